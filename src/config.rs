@@ -1,0 +1,143 @@
+//! One typed configuration: built-in defaults < TOML file < environment <
+//! command-line flags (applied by the CLI).
+//!
+//! The file is optional; `--config FILE` or `CASEGUARD_CONFIG` names it.
+//! Environment variables are for operators who point the service at other
+//! model files or data directories without editing a file.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::embed::WeightFormat;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("invalid config file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("invalid value for {var}: {message}")]
+    Env { var: &'static str, message: String },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub models: ModelsConfig,
+    pub runtime: RuntimeConfig,
+    /// Where the embedded store and other state live.
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ModelsConfig {
+    /// The e5 embedding model (E5S1 file).
+    pub embedding: PathBuf,
+    /// The GGUF LLM used for label scoring and drafting.
+    pub llm: PathBuf,
+    /// How the embedding encoder holds its matrices: `f32` (dequantised, the
+    /// faster on CPUs with AVX-512) or `q4` (Q4_0 blocks, less memory).
+    pub embed_weights: WeightFormat,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RuntimeConfig {
+    /// Jobs that may wait for the embedding worker before callers get `Overloaded`.
+    pub embed_queue: usize,
+    /// Jobs that may wait for the LLM worker before callers get `Overloaded`.
+    pub llm_queue: usize,
+}
+
+impl Default for ModelsConfig {
+    fn default() -> Self {
+        let dir = default_models_dir();
+        Self {
+            embedding: dir.join("e5-small-q4.bin"),
+            llm: dir.join("gemma-3-270m-q4_k_m.gguf"),
+            embed_weights: WeightFormat::F32,
+        }
+    }
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        Self { embed_queue: 64, llm_queue: 8 }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self { models: ModelsConfig::default(), runtime: RuntimeConfig::default(), data_dir: PathBuf::from("data") }
+    }
+}
+
+fn default_models_dir() -> PathBuf {
+    std::env::var_os("CASEGUARD_MODELS_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("models"))
+}
+
+impl Config {
+    /// Defaults, then the file (explicit path, else `CASEGUARD_CONFIG`), then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let env_file = std::env::var_os("CASEGUARD_CONFIG").map(PathBuf::from);
+        let mut config = match file.map(Path::to_path_buf).or(env_file) {
+            Some(path) => Self::from_file(&path)?,
+            None => Self::default(),
+        };
+        config.apply_env()?;
+        Ok(config)
+    }
+
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
+        toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.into(), message: e.to_string() })
+    }
+
+    fn apply_env(&mut self) -> Result<(), ConfigError> {
+        if let Some(p) = std::env::var_os("CASEGUARD_EMBED_MODEL") {
+            self.models.embedding = p.into();
+        }
+        if let Some(p) = std::env::var_os("CASEGUARD_LLM_MODEL") {
+            self.models.llm = p.into();
+        }
+        if let Some(p) = std::env::var_os("CASEGUARD_DATA_DIR") {
+            self.data_dir = p.into();
+        }
+        if let Ok(v) = std::env::var("CASEGUARD_EMBED_WEIGHTS") {
+            self.models.embed_weights = match v.as_str() {
+                "f32" => WeightFormat::F32,
+                "q4" => WeightFormat::Q4,
+                _ => {
+                    return Err(ConfigError::Env {
+                        var: "CASEGUARD_EMBED_WEIGHTS",
+                        message: format!("'{v}' (expected f32 or q4)"),
+                    });
+                }
+            };
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_overrides_defaults_and_rejects_unknown_keys() {
+        let dir = std::env::temp_dir().join(format!("cg-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let good = dir.join("good.toml");
+        std::fs::write(&good, "[models]\nllm = \"/opt/m/qwen.gguf\"\n[runtime]\nllm_queue = 3\n").unwrap();
+        let c = Config::from_file(&good).unwrap();
+        assert_eq!(c.models.llm, PathBuf::from("/opt/m/qwen.gguf"));
+        assert_eq!(c.runtime.llm_queue, 3);
+        assert_eq!(c.runtime.embed_queue, RuntimeConfig::default().embed_queue);
+        let bad = dir.join("bad.toml");
+        std::fs::write(&bad, "[models]\nllm_path = \"x\"\n").unwrap();
+        let err = Config::from_file(&bad).unwrap_err().to_string();
+        assert!(err.contains("llm_path"), "{err}");
+    }
+}

@@ -1,0 +1,13 @@
+//! caseguard: offline triage of complaints and loan applications for
+//! organised financial fraud (金融黑灰产).
+//!
+//! Layers, dependencies pointing down only:
+//! `services` (models behind worker threads) → `embed`, `llm` (the engines)
+//! → candle / tokenizers. `config` is read by all; `worker` is generic.
+
+pub mod config;
+pub mod embed;
+pub mod llm;
+pub mod models;
+pub mod services;
+pub mod worker;

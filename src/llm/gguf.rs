@@ -1,0 +1,221 @@
+//! GGUF access: metadata lookups and weight loading for the decoder.
+//!
+//! Weights stay quantised (`QTensor`). One conversion happens at load:
+//! Q5_0 and Q4_0 blocks are rewritten as Q8_0 blocks with the same scale —
+//! exact, since a Q5_0/Q4_0 weight is `d·q` with a small integer `q` that an
+//! int8 holds — because candle has SIMD kernels for Q8_0 and only scalar
+//! loops for Q5_0. Gemma 3's Q/K/gate/up matrices are Q5_0, so this is the
+//! difference between a fast and a slow decode.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+
+use candle_core::Device;
+use candle_core::quantized::gguf_file::{Content, Value};
+use candle_core::quantized::{GgmlDType, QTensor, ggml_file::qtensor_from_ggml};
+
+use super::LlmError;
+
+pub struct Gguf {
+    pub path: PathBuf,
+    content: Content,
+    reader: BufReader<File>,
+}
+
+fn io_err(path: &Path, e: impl std::fmt::Display) -> LlmError {
+    LlmError::Open(format!("{}: {e}", path.display()))
+}
+
+impl Gguf {
+    pub fn open(path: &Path) -> Result<Self, LlmError> {
+        let file = File::open(path).map_err(|e| io_err(path, e))?;
+        let mut reader = BufReader::new(file);
+        let content = Content::read(&mut reader).map_err(|e| io_err(path, format!("not a GGUF file ({e})")))?;
+        Ok(Self { path: path.to_path_buf(), content, reader })
+    }
+
+    pub fn metadata(&self) -> &HashMap<String, Value> {
+        &self.content.metadata
+    }
+
+    pub fn tensor_names(&self) -> impl Iterator<Item = &String> {
+        self.content.tensor_infos.keys()
+    }
+
+    pub fn has_tensor(&self, name: &str) -> bool {
+        self.content.tensor_infos.contains_key(name)
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.content.metadata.get(key)
+    }
+
+    pub fn string(&self, key: &str) -> Result<String, LlmError> {
+        match self.get(key) {
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(v) => Err(LlmError::Format(format!("{key}: expected a string, found {v:?}"))),
+            None => Err(LlmError::Format(format!("missing metadata {key}"))),
+        }
+    }
+
+    /// Any integer-typed metadata value as usize.
+    pub fn usize_opt(&self, key: &str) -> Option<usize> {
+        let v = self.get(key)?;
+        let n: i64 = match v {
+            Value::U8(x) => *x as i64,
+            Value::I8(x) => *x as i64,
+            Value::U16(x) => *x as i64,
+            Value::I16(x) => *x as i64,
+            Value::U32(x) => *x as i64,
+            Value::I32(x) => *x as i64,
+            Value::U64(x) => *x as i64,
+            Value::I64(x) => *x,
+            _ => return None,
+        };
+        usize::try_from(n).ok()
+    }
+
+    pub fn usize(&self, key: &str) -> Result<usize, LlmError> {
+        self.usize_opt(key).ok_or_else(|| LlmError::Format(format!("missing or invalid metadata {key}")))
+    }
+
+    pub fn f32_opt(&self, key: &str) -> Option<f32> {
+        match self.get(key)? {
+            Value::F32(x) => Some(*x),
+            Value::F64(x) => Some(*x as f32),
+            _ => None,
+        }
+    }
+
+    pub fn bool_opt(&self, key: &str) -> Option<bool> {
+        match self.get(key)? {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    pub fn strings(&self, key: &str) -> Result<Vec<String>, LlmError> {
+        match self.get(key) {
+            Some(Value::Array(a)) => a
+                .iter()
+                .map(|v| match v {
+                    Value::String(s) => Ok(s.clone()),
+                    _ => Err(LlmError::Format(format!("{key}: non-string element"))),
+                })
+                .collect(),
+            _ => Err(LlmError::Format(format!("missing metadata array {key}"))),
+        }
+    }
+
+    pub fn f32s(&self, key: &str) -> Option<Vec<f32>> {
+        match self.get(key)? {
+            Value::Array(a) => a
+                .iter()
+                .map(|v| match v {
+                    Value::F32(x) => Some(*x),
+                    _ => None,
+                })
+                .collect(),
+            _ => None,
+        }
+    }
+
+    pub fn i32s(&self, key: &str) -> Option<Vec<i32>> {
+        match self.get(key)? {
+            Value::Array(a) => a
+                .iter()
+                .map(|v| match v {
+                    Value::I32(x) => Some(*x),
+                    Value::U32(x) => Some(*x as i32),
+                    _ => None,
+                })
+                .collect(),
+            _ => None,
+        }
+    }
+
+    /// Load one tensor, converting integer-block types without SIMD kernels
+    /// to the equivalent Q8_0 blocks (see the module comment).
+    pub fn tensor(&mut self, name: &str) -> Result<QTensor, LlmError> {
+        let t = self
+            .content
+            .tensor(&mut self.reader, name, &Device::Cpu)
+            .map_err(|e| LlmError::Format(format!("tensor {name}: {e}")))?;
+        let to_q8 = match t.dtype() {
+            GgmlDType::Q5_0 => Some(q5_0_block_to_q8_0 as fn(&[u8], &mut [u8])),
+            GgmlDType::Q4_0 => Some(q4_0_block_to_q8_0 as fn(&[u8], &mut [u8])),
+            _ => None,
+        };
+        let Some(convert) = to_q8 else { return Ok(t) };
+        let src_block = t.dtype().type_size();
+        let data = t.data().map_err(|e| LlmError::Format(format!("tensor {name}: {e}")))?;
+        let n_blocks = data.len() / src_block;
+        let mut out = vec![0u8; n_blocks * 34];
+        for (src, dst) in data.chunks_exact(src_block).zip(out.chunks_exact_mut(34)) {
+            convert(src, dst);
+        }
+        qtensor_from_ggml(GgmlDType::Q8_0, &out, t.shape().dims().to_vec(), &Device::Cpu)
+            .map_err(|e| LlmError::Format(format!("tensor {name}: {e}")))
+    }
+}
+
+/// Q5_0 block (f16 d, u32 high bits, 16 bytes of low nibbles) → Q8_0 block
+/// (f16 d, 32 × i8): same scale, q − 16 as the int8.
+fn q5_0_block_to_q8_0(src: &[u8], dst: &mut [u8]) {
+    dst[0] = src[0];
+    dst[1] = src[1];
+    let qh = u32::from_le_bytes([src[2], src[3], src[4], src[5]]);
+    for j in 0..16 {
+        let q = src[6 + j];
+        let h0 = (((qh >> j) << 4) & 0x10) as u8;
+        let h1 = ((qh >> (j + 12)) & 0x10) as u8;
+        dst[2 + j] = (((q & 0x0f) | h0) as i8 - 16) as u8;
+        dst[2 + j + 16] = (((q >> 4) | h1) as i8 - 16) as u8;
+    }
+}
+
+/// Q4_0 block (f16 d, 16 bytes of nibbles) → Q8_0 block: q − 8 as the int8.
+fn q4_0_block_to_q8_0(src: &[u8], dst: &mut [u8]) {
+    dst[0] = src[0];
+    dst[1] = src[1];
+    for j in 0..16 {
+        let q = src[2 + j];
+        dst[2 + j] = ((q & 0x0f) as i8 - 8) as u8;
+        dst[2 + j + 16] = ((q >> 4) as i8 - 8) as u8;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Tensor;
+
+    fn roundtrip(dtype: GgmlDType) {
+        let dev = Device::Cpu;
+        let values: Vec<f32> = (0..256).map(|i| ((i * 37 % 101) as f32 - 50.0) / 7.0).collect();
+        let t = Tensor::from_vec(values, (4, 64), &dev).unwrap();
+        let q = QTensor::quantize(&t, dtype).unwrap();
+        let want = q.dequantize(&dev).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        let data = q.data().unwrap();
+        let mut out = vec![0u8; data.len() / dtype.type_size() * 34];
+        let f = if dtype == GgmlDType::Q5_0 { q5_0_block_to_q8_0 } else { q4_0_block_to_q8_0 };
+        for (s, d) in data.chunks_exact(dtype.type_size()).zip(out.chunks_exact_mut(34)) {
+            f(s, d);
+        }
+        let q8 = qtensor_from_ggml(GgmlDType::Q8_0, &out, vec![4, 64], &dev).unwrap();
+        let got = q8.dequantize(&dev).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        assert_eq!(want, got, "{dtype:?} → Q8_0 must be exact");
+    }
+
+    #[test]
+    fn q5_0_to_q8_0_is_exact() {
+        roundtrip(GgmlDType::Q5_0);
+    }
+
+    #[test]
+    fn q4_0_to_q8_0_is_exact() {
+        roundtrip(GgmlDType::Q4_0);
+    }
+}
