@@ -33,7 +33,6 @@ pub struct E5Vocab {
     pub scores: Vec<f32>,
     pub bos: u32,
     pub eos: u32,
-    pub pad: u32,
     pub unk: u32,
     /// codepoint -> replacement codepoints (empty = drop the character)
     pub normalization: HashMap<char, Vec<char>>,
@@ -136,7 +135,7 @@ impl E5File {
         let n_pieces = c.usize("piece count")?;
         let bos = c.u32()?;
         let eos = c.u32()?;
-        let pad = c.u32()?;
+        let _pad = c.u32()?;
         let unk = c.u32()?;
         let blob_len = c.u64()? as usize;
         let offs: Vec<u32> = le_u32s(c.take((n_pieces + 1) * 4)?).collect();
@@ -186,7 +185,7 @@ impl E5File {
             }
             tensors.insert(name, TensorEntry { dtype, elements, offset, bytes });
         }
-        let vocab = E5Vocab { pieces, scores, bos, eos, pad, unk, normalization };
+        let vocab = E5Vocab { pieces, scores, bos, eos, unk, normalization };
         Ok((config, vocab, tensors))
     }
 

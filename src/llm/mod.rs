@@ -18,7 +18,7 @@ use candle_transformers::generation::{LogitsProcessor, Sampling};
 pub use model::{Arch, DecoderConfig};
 
 use gguf::Gguf;
-use model::{Decoder, KvCache};
+use model::Decoder;
 use tokenizer::LlmTokenizer;
 
 #[derive(Debug, thiserror::Error)]

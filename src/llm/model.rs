@@ -139,10 +139,6 @@ impl KvCache {
         self.len
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
     /// Forget every position from `len` on (used to try several continuations of one prompt).
     pub fn truncate(&mut self, len: usize) -> candle_core::Result<()> {
         if len >= self.len {

@@ -22,7 +22,7 @@ use tokenizers::decoders::byte_fallback::ByteFallback;
 use tokenizers::decoders::byte_level::ByteLevel as ByteLevelDecoder;
 use tokenizers::decoders::fuse::Fuse;
 use tokenizers::decoders::sequence::Sequence as DecoderSequence;
-use tokenizers::models::bpe::BPE;
+use tokenizers::models::bpe::{BPE, Vocab};
 use tokenizers::normalizers::{NormalizerWrapper, Prepend, Replace, Sequence as NormalizerSequence};
 use tokenizers::pre_tokenizers::PreTokenizerWrapper;
 use tokenizers::pre_tokenizers::byte_level::ByteLevel;
@@ -153,7 +153,7 @@ fn spm_tokenizer(
     let unk = g
         .usize_opt("tokenizer.ggml.unknown_token_id")
         .and_then(|u| tokens.get(u).cloned());
-    let mut builder = BPE::builder().vocab_and_merges(vocab, merges).byte_fallback(true).fuse_unk(true);
+    let mut builder = BPE::builder().vocab_and_merges(vocab.into_iter().collect::<Vocab>(), merges).byte_fallback(true).fuse_unk(true);
     if let Some(u) = unk {
         builder = builder.unk_token(u);
     }
@@ -182,7 +182,7 @@ fn gpt2_tokenizer(vocab: HashMap<String, u32>, merges: &[String], pre: &str) -> 
         .iter()
         .filter_map(|m| m.split_once(' ').map(|(a, b)| (a.to_string(), b.to_string())))
         .collect();
-    let bpe = BPE::builder().vocab_and_merges(vocab, merges).build().map_err(tok_err)?;
+    let bpe = BPE::builder().vocab_and_merges(vocab.into_iter().collect::<Vocab>(), merges).build().map_err(tok_err)?;
     let mut t = Tokenizer::new(ModelWrapper::BPE(bpe));
     let byte_level = PreTokenizerWrapper::ByteLevel(ByteLevel::new(false, true, true));
     let pre_tok = match pre {
