@@ -14,7 +14,10 @@ use crate::embed::WeightFormat;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("invalid config file {path}: {message}")]
     Parse { path: PathBuf, message: String },
     #[error("invalid value for {var}: {message}")]
@@ -37,8 +40,8 @@ pub struct ModelsConfig {
     pub embedding: PathBuf,
     /// The GGUF LLM used for label scoring and drafting.
     pub llm: PathBuf,
-    /// How the embedding encoder holds its matrices: `f32` (dequantised, the
-    /// faster on CPUs with AVX-512) or `q4` (Q4_0 blocks, less memory).
+    /// How the embedding encoder holds its matrices: `auto` (both; Q4_0 for
+    /// small passes, f32 for large ones — the fastest), `f32` or `q4`.
     pub embed_weights: WeightFormat,
 }
 
@@ -57,25 +60,34 @@ impl Default for ModelsConfig {
         Self {
             embedding: dir.join("e5-small-q4.bin"),
             llm: dir.join("gemma-3-270m-q4_k_m.gguf"),
-            embed_weights: WeightFormat::F32,
+            embed_weights: WeightFormat::Auto,
         }
     }
 }
 
 impl Default for RuntimeConfig {
     fn default() -> Self {
-        Self { embed_queue: 64, llm_queue: 8 }
+        Self {
+            embed_queue: 64,
+            llm_queue: 8,
+        }
     }
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Self { models: ModelsConfig::default(), runtime: RuntimeConfig::default(), data_dir: PathBuf::from("data") }
+        Self {
+            models: ModelsConfig::default(),
+            runtime: RuntimeConfig::default(),
+            data_dir: PathBuf::from("data"),
+        }
     }
 }
 
 fn default_models_dir() -> PathBuf {
-    std::env::var_os("CASEGUARD_MODELS_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("models"))
+    std::env::var_os("CASEGUARD_MODELS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("models"))
 }
 
 impl Config {
@@ -91,8 +103,14 @@ impl Config {
     }
 
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
-        toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.into(), message: e.to_string() })
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.into(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.into(),
+            message: e.to_string(),
+        })
     }
 
     fn apply_env(&mut self) -> Result<(), ConfigError> {
@@ -107,12 +125,13 @@ impl Config {
         }
         if let Ok(v) = std::env::var("CASEGUARD_EMBED_WEIGHTS") {
             self.models.embed_weights = match v.as_str() {
+                "auto" => WeightFormat::Auto,
                 "f32" => WeightFormat::F32,
                 "q4" => WeightFormat::Q4,
                 _ => {
                     return Err(ConfigError::Env {
                         var: "CASEGUARD_EMBED_WEIGHTS",
-                        message: format!("'{v}' (expected f32 or q4)"),
+                        message: format!("'{v}' (expected auto, f32 or q4)"),
                     });
                 }
             };
@@ -130,7 +149,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("cg-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let good = dir.join("good.toml");
-        std::fs::write(&good, "[models]\nllm = \"/opt/m/qwen.gguf\"\n[runtime]\nllm_queue = 3\n").unwrap();
+        std::fs::write(
+            &good,
+            "[models]\nllm = \"/opt/m/qwen.gguf\"\n[runtime]\nllm_queue = 3\n",
+        )
+        .unwrap();
         let c = Config::from_file(&good).unwrap();
         assert_eq!(c.models.llm, PathBuf::from("/opt/m/qwen.gguf"));
         assert_eq!(c.runtime.llm_queue, 3);

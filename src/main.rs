@@ -11,7 +11,11 @@ use caseguard::embed::{Embedder, Role, WeightFormat};
 use caseguard::llm::{GenerateParams, Llm};
 
 #[derive(Parser)]
-#[command(name = "caseguard", version, about = "Offline triage of complaints and loan applications for organised financial fraud")]
+#[command(
+    name = "caseguard",
+    version,
+    about = "Offline triage of complaints and loan applications for organised financial fraud"
+)]
 struct Cli {
     /// TOML configuration file (also: CASEGUARD_CONFIG)
     #[arg(long, global = true)]
@@ -101,11 +105,16 @@ fn require_file(path: &std::path::Path, what: &str) -> anyhow::Result<()> {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = Config::load(cli.config.as_deref())?;
     match cli.command {
-        Command::Embed { query, weights, texts } => {
+        Command::Embed {
+            query,
+            weights,
+            texts,
+        } => {
             let texts = if texts.is_empty() {
                 let mut lines = Vec::new();
                 for line in std::io::stdin().lock().lines() {
-                    let line = line.map_err(|e| anyhow::anyhow!("reading stdin: {e} (input must be UTF-8)"))?;
+                    let line = line
+                        .map_err(|e| anyhow::anyhow!("reading stdin: {e} (input must be UTF-8)"))?;
                     if !line.trim().is_empty() {
                         lines.push(line);
                     }
@@ -121,29 +130,59 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 anyhow::bail!("text {} is empty", i + 1);
             }
             require_file(&config.models.embedding, "embedding model")?;
-            let embedder = Embedder::load(&config.models.embedding, weights.unwrap_or(config.models.embed_weights))?;
+            let embedder = Embedder::load(
+                &config.models.embedding,
+                weights.unwrap_or(config.models.embed_weights),
+            )?;
             let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
             let role = if query { Role::Query } else { Role::Passage };
             let vectors = embedder.embed(&refs, role)?;
             let mut out = std::io::stdout().lock();
             for (text, v) in texts.iter().zip(vectors) {
-                serde_json::to_writer(&mut out, &serde_json::json!({"text": text, "embedding": v}))?;
+                serde_json::to_writer(
+                    &mut out,
+                    &serde_json::json!({"text": text, "embedding": v}),
+                )?;
                 writeln!(out)?;
             }
         }
-        Command::Generate { max_tokens, temperature, top_k, top_p, seed, stop, model, prompt } => {
+        Command::Generate {
+            max_tokens,
+            temperature,
+            top_k,
+            top_p,
+            seed,
+            stop,
+            model,
+            prompt,
+        } => {
             if prompt.trim().is_empty() {
                 anyhow::bail!("the prompt is empty");
             }
             let path = model.unwrap_or(config.models.llm);
             require_file(&path, "LLM")?;
             let llm = Llm::load(&path)?;
-            let params = GenerateParams { max_tokens, temperature, top_k, top_p, seed, stop };
+            let params = GenerateParams {
+                max_tokens,
+                temperature,
+                top_k,
+                top_p,
+                seed,
+                stop,
+            };
             let mut out = std::io::stdout().lock();
-            llm.generate(&prompt, &params, |piece| out.write_all(piece.as_bytes()).and_then(|_| out.flush()).is_ok())?;
+            llm.generate(&prompt, &params, |piece| {
+                out.write_all(piece.as_bytes())
+                    .and_then(|_| out.flush())
+                    .is_ok()
+            })?;
             writeln!(out)?;
         }
-        Command::Score { model, prompt, candidates } => {
+        Command::Score {
+            model,
+            prompt,
+            candidates,
+        } => {
             if prompt.trim().is_empty() {
                 anyhow::bail!("the prompt is empty");
             }
@@ -155,7 +194,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("{}", serde_json::to_string(&s)?);
             }
         }
-        Command::Models { command: ModelsCommand::Info { json } } => {
+        Command::Models {
+            command: ModelsCommand::Info { json },
+        } => {
             let files = caseguard::models::info(&config);
             if json {
                 println!("{}", serde_json::to_string_pretty(&files)?);
@@ -175,7 +216,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     }
                     if let Some(serde_json::Value::Object(d)) = &f.details {
                         for (k, v) in d {
-                            let v = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+                            let v = v
+                                .as_str()
+                                .map(str::to_string)
+                                .unwrap_or_else(|| v.to_string());
                             println!("  {k:<14}{v}");
                         }
                     }

@@ -67,16 +67,23 @@ fn describe(role: &'static str, path: &Path, manifest: &Path) -> ModelFile {
     m.size = std::fs::metadata(path).ok().map(|md| md.len());
     match sha256_file(path) {
         Ok(sum) => {
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
             m.matches_manifest = manifest_entry(manifest, name).map(|want| want == sum);
             m.sha256 = Some(sum);
         }
         Err(e) => m.error = Some(e.to_string()),
     }
     let details = if role == "embedding" {
-        embed::inspect(path).map(|i| serde_json::to_value(i).ok()).map_err(|e| e.to_string())
+        embed::inspect(path)
+            .map(|i| serde_json::to_value(i).ok())
+            .map_err(|e| e.to_string())
     } else {
-        llm::inspect(path).map(|i| serde_json::to_value(i).ok()).map_err(|e| e.to_string())
+        llm::inspect(path)
+            .map(|i| serde_json::to_value(i).ok())
+            .map_err(|e| e.to_string())
     };
     match details {
         Ok(d) => m.details = d,
@@ -87,7 +94,12 @@ fn describe(role: &'static str, path: &Path, manifest: &Path) -> ModelFile {
 
 /// The configured models, plus the test-only second LLM when it is installed.
 pub fn info(config: &Config) -> Vec<ModelFile> {
-    let dir = config.models.llm.parent().map(Path::to_path_buf).unwrap_or_default();
+    let dir = config
+        .models
+        .llm
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
     let manifest = PathBuf::from("models/manifest.sha256");
     let mut out = vec![
         describe("embedding", &config.models.embedding, &manifest),

@@ -31,16 +31,27 @@ impl EmbedService {
     pub fn start(config: &Config) -> Result<Self, EmbedError> {
         let path = config.models.embedding.clone();
         let format = config.models.embed_weights;
-        let worker = Worker::spawn("embedding", config.runtime.embed_queue, move || Embedder::load(&path, format))?;
-        let dim = worker.run_blocking(|e| e.dim()).map_err(|e| EmbedError::Compute(e.to_string()))?;
-        Ok(Self { worker: Arc::new(worker), dim })
+        let worker = Worker::spawn("embedding", config.runtime.embed_queue, move || {
+            Embedder::load(&path, format)
+        })?;
+        let dim = worker
+            .run_blocking(|e| e.dim())
+            .map_err(|e| EmbedError::Compute(e.to_string()))?;
+        Ok(Self {
+            worker: Arc::new(worker),
+            dim,
+        })
     }
 
     pub fn dim(&self) -> usize {
         self.dim
     }
 
-    pub async fn embed(&self, texts: Vec<String>, role: Role) -> Result<Vec<Vec<f32>>, ServiceError> {
+    pub async fn embed(
+        &self,
+        texts: Vec<String>,
+        role: Role,
+    ) -> Result<Vec<Vec<f32>>, ServiceError> {
         let r = self
             .worker
             .run(move |e| {
@@ -52,6 +63,12 @@ impl EmbedService {
     }
 }
 
+/// Text pieces as they are produced, and the summary when generation ends.
+pub type GenerationStream = (
+    mpsc::Receiver<String>,
+    tokio::sync::oneshot::Receiver<Result<Generation, LlmError>>,
+);
+
 #[derive(Clone)]
 pub struct LlmService {
     worker: Arc<Worker<Llm>>,
@@ -62,15 +79,24 @@ impl LlmService {
     pub fn start(config: &Config) -> Result<Self, LlmError> {
         let path = config.models.llm.clone();
         let worker = Worker::spawn("llm", config.runtime.llm_queue, move || Llm::load(&path))?;
-        let info = worker.run_blocking(|m| m.info().clone()).map_err(|e| LlmError::Compute(e.to_string()))?;
-        Ok(Self { worker: Arc::new(worker), info })
+        let info = worker
+            .run_blocking(|m| m.info().clone())
+            .map_err(|e| LlmError::Compute(e.to_string()))?;
+        Ok(Self {
+            worker: Arc::new(worker),
+            info,
+        })
     }
 
     pub fn info(&self) -> &LlmInfo {
         &self.info
     }
 
-    pub async fn score(&self, prompt: String, candidates: Vec<String>) -> Result<Vec<CandidateScore>, ServiceError> {
+    pub async fn score(
+        &self,
+        prompt: String,
+        candidates: Vec<String>,
+    ) -> Result<Vec<CandidateScore>, ServiceError> {
         let r = self
             .worker
             .run(move |m| {
@@ -88,10 +114,13 @@ impl LlmService {
         &self,
         prompt: String,
         params: GenerateParams,
-    ) -> Result<(mpsc::Receiver<String>, tokio::sync::oneshot::Receiver<Result<Generation, LlmError>>), ServiceError>
-    {
+    ) -> Result<GenerationStream, ServiceError> {
         let (tx, rx) = mpsc::channel::<String>(256);
-        let done = self.worker.submit(move |m| m.generate(&prompt, &params, |piece| tx.blocking_send(piece.to_string()).is_ok()))?;
+        let done = self.worker.submit(move |m| {
+            m.generate(&prompt, &params, |piece| {
+                tx.blocking_send(piece.to_string()).is_ok()
+            })
+        })?;
         Ok((rx, done))
     }
 }

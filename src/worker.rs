@@ -58,7 +58,11 @@ impl<M: 'static> Worker<M> {
             })
             .expect("spawning a worker thread");
         match ready_rx.recv() {
-            Ok(Ok(())) => Ok(Self { name, tx: Some(tx), thread: Some(thread) }),
+            Ok(Ok(())) => Ok(Self {
+                name,
+                tx: Some(tx),
+                thread: Some(thread),
+            }),
             Ok(Err(e)) => {
                 let _ = thread.join();
                 Err(e)
@@ -99,7 +103,8 @@ impl<M: 'static> Worker<M> {
         f: impl FnOnce(&mut M) -> R + Send + 'static,
     ) -> Result<R, WorkerError> {
         let rx = self.submit(f)?;
-        rx.blocking_recv().map_err(|_| WorkerError::Stopped(self.name))
+        rx.blocking_recv()
+            .map_err(|_| WorkerError::Stopped(self.name))
     }
 }
 
@@ -136,12 +141,17 @@ mod tests {
                     queued = Some(rx);
                     break;
                 }
-                Err(WorkerError::Overloaded(_)) => std::thread::sleep(std::time::Duration::from_millis(1)),
+                Err(WorkerError::Overloaded(_)) => {
+                    std::thread::sleep(std::time::Duration::from_millis(1))
+                }
                 Err(e) => panic!("{e}"),
             }
         }
         let queued = queued.expect("second job queued");
-        assert_eq!(w.submit(|m| *m += 1).unwrap_err(), WorkerError::Overloaded("test"));
+        assert_eq!(
+            w.submit(|m| *m += 1).unwrap_err(),
+            WorkerError::Overloaded("test")
+        );
         gate.wait();
         queued.blocking_recv().unwrap();
         assert_eq!(w.run_blocking(|m| *m).unwrap(), 1);

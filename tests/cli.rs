@@ -6,7 +6,10 @@ use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
 fn caseguard(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_caseguard")).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_caseguard"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn with_stdin(args: &[&str], input: &[u8]) -> Output {
@@ -29,8 +32,11 @@ fn stderr(o: &Output) -> String {
 fn embed_prints_one_json_object_per_text() {
     let o = caseguard(&["embed", "征信修复", "an English sentence"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let lines: Vec<serde_json::Value> =
-        String::from_utf8(o.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["text"], "征信修复");
     assert_eq!(lines[0]["embedding"].as_array().unwrap().len(), 384);
@@ -73,7 +79,10 @@ fn a_missing_model_says_how_to_get_it() {
     let o = caseguard(&["generate", "--model", "/nonexistent/model.gguf", "hello"]);
     assert!(!o.status.success());
     let e = stderr(&o);
-    assert!(e.contains("/nonexistent/model.gguf") && e.contains("make models"), "{e}");
+    assert!(
+        e.contains("/nonexistent/model.gguf") && e.contains("make models"),
+        "{e}"
+    );
     let o = Command::new(env!("CARGO_BIN_EXE_caseguard"))
         .args(["embed", "x"])
         .env("CASEGUARD_EMBED_MODEL", "/nonexistent/e5.bin")
@@ -106,13 +115,23 @@ fn generate_streams_only_the_continuation() {
     let o = caseguard(&["generate", "--max-tokens", "8", "The capital of France is"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = String::from_utf8(o.stdout).unwrap();
-    assert!(!text.contains("capital of France is"), "prompt echoed: {text:?}");
+    assert!(
+        !text.contains("capital of France is"),
+        "prompt echoed: {text:?}"
+    );
     assert!(!text.trim().is_empty(), "no continuation printed");
 }
 
 #[test]
 fn generate_runs_the_llama_architecture_too() {
-    let o = caseguard(&["generate", "--max-tokens", "8", "--model", "models/SmolLM2-135M-Instruct.Q4_1.gguf", "The capital of France is"]);
+    let o = caseguard(&[
+        "generate",
+        "--max-tokens",
+        "8",
+        "--model",
+        "models/SmolLM2-135M-Instruct.Q4_1.gguf",
+        "The capital of France is",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(String::from_utf8(o.stdout).unwrap().contains("Paris"));
 }
@@ -132,5 +151,8 @@ fn models_info_lists_files_with_checksums_and_shapes() {
     let llm = &files[1];
     assert_eq!(llm["details"]["architecture"], "gemma3");
     assert_eq!(llm["details"]["vocab_size"], 262_144);
-    assert_eq!(llm["sha256"], "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818");
+    assert_eq!(
+        llm["sha256"],
+        "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
+    );
 }

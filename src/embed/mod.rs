@@ -88,7 +88,11 @@ impl Embedder {
 
     /// Number of tokens the model sees for `text` (prefix, `<s>`, `</s>` included, before windowing).
     pub fn token_count(&self, text: &str, role: Role) -> Result<usize, EmbedError> {
-        Ok(self.tokenizer.content_ids(&format!("{}{text}", role.prefix()))?.len() + 2)
+        Ok(self
+            .tokenizer
+            .content_ids(&format!("{}{text}", role.prefix()))?
+            .len()
+            + 2)
     }
 
     /// L2-normalised embeddings, one per text, in input order.
@@ -96,7 +100,9 @@ impl Embedder {
         let max_content = self.encoder.config.max_positions - 2;
         let mut windows = Vec::new();
         for (i, text) in texts.iter().enumerate() {
-            let content = self.tokenizer.content_ids(&format!("{}{text}", role.prefix()))?;
+            let content = self
+                .tokenizer
+                .content_ids(&format!("{}{text}", role.prefix()))?;
             let chunks: Vec<&[u32]> = if content.is_empty() {
                 vec![&[]]
             } else {
@@ -107,7 +113,11 @@ impl Embedder {
                 ids.push(self.tokenizer.bos);
                 ids.extend_from_slice(chunk);
                 ids.push(self.tokenizer.eos);
-                windows.push(Window { text: i, ids, weight: chunk.len().max(1) as f32 });
+                windows.push(Window {
+                    text: i,
+                    ids,
+                    weight: chunk.len().max(1) as f32,
+                });
             }
         }
         // Length buckets: sort by length so each pass pads little.
@@ -118,10 +128,15 @@ impl Embedder {
         let mut start = 0;
         while start < order.len() {
             let mut end = start + 1;
-            while end < order.len() && (end + 1 - start) * windows[order[end]].ids.len() <= TOKENS_PER_PASS {
+            while end < order.len()
+                && (end + 1 - start) * windows[order[end]].ids.len() <= TOKENS_PER_PASS
+            {
                 end += 1;
             }
-            let batch: Vec<Vec<u32>> = order[start..end].iter().map(|&w| windows[w].ids.clone()).collect();
+            let batch: Vec<Vec<u32>> = order[start..end]
+                .iter()
+                .map(|&w| windows[w].ids.clone())
+                .collect();
             let means = self.encoder.forward_mean(&batch)?;
             for (&w, mean) in order[start..end].iter().zip(means) {
                 let win = &windows[w];

@@ -9,9 +9,9 @@
 
 use std::collections::HashMap;
 
+use tokenizers::decoders::DecoderWrapper;
 use tokenizers::models::unigram::Unigram;
 use tokenizers::pre_tokenizers::metaspace::{Metaspace, PrependScheme};
-use tokenizers::decoders::DecoderWrapper;
 use tokenizers::processors::PostProcessorWrapper;
 use tokenizers::{NormalizedString, Normalizer, TokenizerImpl};
 
@@ -74,9 +74,16 @@ impl E5Tokenizer {
         let model = Unigram::from(pieces, Some(vocab.unk as usize), false)
             .map_err(|e| EmbedError::Format(format!("vocabulary: {e}")))?;
         let mut inner = Inner::new(model);
-        inner.with_normalizer(Some(E5Normalizer { map: vocab.normalization.clone() }));
+        inner.with_normalizer(Some(E5Normalizer {
+            map: vocab.normalization.clone(),
+        }));
         inner.with_pre_tokenizer(Some(Metaspace::new('▁', PrependScheme::Always, false)));
-        Ok(Self { inner, bos: vocab.bos, eos: vocab.eos, unk: vocab.unk })
+        Ok(Self {
+            inner,
+            bos: vocab.bos,
+            eos: vocab.eos,
+            unk: vocab.unk,
+        })
     }
 
     /// Content token ids of `text` (no `<s>`/`</s>`), unknowns one per char.

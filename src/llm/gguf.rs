@@ -32,8 +32,13 @@ impl Gguf {
     pub fn open(path: &Path) -> Result<Self, LlmError> {
         let file = File::open(path).map_err(|e| io_err(path, e))?;
         let mut reader = BufReader::new(file);
-        let content = Content::read(&mut reader).map_err(|e| io_err(path, format!("not a GGUF file ({e})")))?;
-        Ok(Self { path: path.to_path_buf(), content, reader })
+        let content = Content::read(&mut reader)
+            .map_err(|e| io_err(path, format!("not a GGUF file ({e})")))?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            content,
+            reader,
+        })
     }
 
     pub fn metadata(&self) -> &HashMap<String, Value> {
@@ -55,7 +60,9 @@ impl Gguf {
     pub fn string(&self, key: &str) -> Result<String, LlmError> {
         match self.get(key) {
             Some(Value::String(s)) => Ok(s.clone()),
-            Some(v) => Err(LlmError::Format(format!("{key}: expected a string, found {v:?}"))),
+            Some(v) => Err(LlmError::Format(format!(
+                "{key}: expected a string, found {v:?}"
+            ))),
             None => Err(LlmError::Format(format!("missing metadata {key}"))),
         }
     }
@@ -78,7 +85,8 @@ impl Gguf {
     }
 
     pub fn usize(&self, key: &str) -> Result<usize, LlmError> {
-        self.usize_opt(key).ok_or_else(|| LlmError::Format(format!("missing or invalid metadata {key}")))
+        self.usize_opt(key)
+            .ok_or_else(|| LlmError::Format(format!("missing or invalid metadata {key}")))
     }
 
     pub fn f32_opt(&self, key: &str) -> Option<f32> {
@@ -150,14 +158,21 @@ impl Gguf {
         };
         let Some(convert) = to_q8 else { return Ok(t) };
         let src_block = t.dtype().type_size();
-        let data = t.data().map_err(|e| LlmError::Format(format!("tensor {name}: {e}")))?;
+        let data = t
+            .data()
+            .map_err(|e| LlmError::Format(format!("tensor {name}: {e}")))?;
         let n_blocks = data.len() / src_block;
         let mut out = vec![0u8; n_blocks * 34];
         for (src, dst) in data.chunks_exact(src_block).zip(out.chunks_exact_mut(34)) {
             convert(src, dst);
         }
-        qtensor_from_ggml(GgmlDType::Q8_0, &out, t.shape().dims().to_vec(), &Device::Cpu)
-            .map_err(|e| LlmError::Format(format!("tensor {name}: {e}")))
+        qtensor_from_ggml(
+            GgmlDType::Q8_0,
+            &out,
+            t.shape().dims().to_vec(),
+            &Device::Cpu,
+        )
+        .map_err(|e| LlmError::Format(format!("tensor {name}: {e}")))
     }
 }
 
@@ -194,18 +209,39 @@ mod tests {
 
     fn roundtrip(dtype: GgmlDType) {
         let dev = Device::Cpu;
-        let values: Vec<f32> = (0..256).map(|i| ((i * 37 % 101) as f32 - 50.0) / 7.0).collect();
+        let values: Vec<f32> = (0..256)
+            .map(|i| ((i * 37 % 101) as f32 - 50.0) / 7.0)
+            .collect();
         let t = Tensor::from_vec(values, (4, 64), &dev).unwrap();
         let q = QTensor::quantize(&t, dtype).unwrap();
-        let want = q.dequantize(&dev).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        let want = q
+            .dequantize(&dev)
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap();
         let data = q.data().unwrap();
         let mut out = vec![0u8; data.len() / dtype.type_size() * 34];
-        let f = if dtype == GgmlDType::Q5_0 { q5_0_block_to_q8_0 } else { q4_0_block_to_q8_0 };
-        for (s, d) in data.chunks_exact(dtype.type_size()).zip(out.chunks_exact_mut(34)) {
+        let f = if dtype == GgmlDType::Q5_0 {
+            q5_0_block_to_q8_0
+        } else {
+            q4_0_block_to_q8_0
+        };
+        for (s, d) in data
+            .chunks_exact(dtype.type_size())
+            .zip(out.chunks_exact_mut(34))
+        {
             f(s, d);
         }
         let q8 = qtensor_from_ggml(GgmlDType::Q8_0, &out, vec![4, 64], &dev).unwrap();
-        let got = q8.dequantize(&dev).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        let got = q8
+            .dequantize(&dev)
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap();
         assert_eq!(want, got, "{dtype:?} → Q8_0 must be exact");
     }
 

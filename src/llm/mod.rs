@@ -55,7 +55,14 @@ pub struct GenerateParams {
 
 impl Default for GenerateParams {
     fn default() -> Self {
-        Self { max_tokens: 128, temperature: 0.0, top_k: None, top_p: None, seed: 42, stop: Vec::new() }
+        Self {
+            max_tokens: 128,
+            temperature: 0.0,
+            top_k: None,
+            top_p: None,
+            seed: 42,
+            stop: Vec::new(),
+        }
     }
 }
 
@@ -78,6 +85,10 @@ pub struct Generation {
     pub tokens: usize,
     pub prompt_tokens: usize,
     pub stop_reason: StopReason,
+    /// Wall time of the prompt prefill (first forward pass).
+    pub prefill_ms: f64,
+    /// Wall time of every later step (one token each).
+    pub decode_ms: f64,
 }
 
 /// Log-likelihood of one candidate continuation.
@@ -111,9 +122,20 @@ pub struct Llm {
 
 impl Llm {
     pub fn load(path: &Path) -> Result<Self, LlmError> {
+        Self::load_with(path, false)
+    }
+
+    /// Load with every matrix dequantised to f32: several times larger and
+    /// slower, but free of int8 activation rounding, so two ways of computing
+    /// the same thing agree to float precision (used by exactness tests).
+    pub fn load_dequantized(path: &Path) -> Result<Self, LlmError> {
+        Self::load_with(path, true)
+    }
+
+    fn load_with(path: &Path, dequantize: bool) -> Result<Self, LlmError> {
         let mut g = Gguf::open(path)?;
         let tokenizer = LlmTokenizer::from_gguf(&g)?;
-        let decoder = Decoder::load(&mut g)?;
+        let decoder = Decoder::load(&mut g, dequantize)?;
         let c = &decoder.config;
         let info = LlmInfo {
             architecture: g.string("general.architecture")?,
@@ -126,7 +148,11 @@ impl Llm {
             context_length: c.context_length,
             tokenizer: tokenizer.family.clone(),
         };
-        Ok(Self { decoder, tokenizer, info })
+        Ok(Self {
+            decoder,
+            tokenizer,
+            info,
+        })
     }
 
     pub fn info(&self) -> &LlmInfo {
@@ -146,19 +172,31 @@ impl Llm {
         self.tokenizer.decode(ids)
     }
 
+    /// Id of a control token (e.g. `<start_of_turn>`); text never produces them.
+    pub fn control_token(&self, name: &str) -> Option<u32> {
+        self.tokenizer.token_id(name)
+    }
+
     /// Next-token logits after `prompt` (for tests and diagnostics).
     pub fn next_token_logits(&self, prompt: &str) -> Result<Vec<f32>, LlmError> {
         let ids = self.encode_prompt(prompt)?;
         let mut cache = self.decoder.new_cache();
         let hidden = self.decoder.forward_hidden(&ids, &mut cache)?;
         let logits = self.decoder.logits(&Decoder::last_row(&hidden)?)?;
-        logits.flatten_all().and_then(|l| l.to_vec1::<f32>()).map_err(cerr)
+        logits
+            .flatten_all()
+            .and_then(|l| l.to_vec1::<f32>())
+            .map_err(cerr)
     }
 
     /// Next-token logits after `prompt`, feeding the prompt `chunk` tokens
     /// at a time (1 = token by token). Equal to `next_token_logits` up to
     /// rounding; tests use it to check the cache and the masks at every offset.
-    pub fn next_token_logits_chunked(&self, prompt: &str, chunk: usize) -> Result<Vec<f32>, LlmError> {
+    pub fn next_token_logits_chunked(
+        &self,
+        prompt: &str,
+        chunk: usize,
+    ) -> Result<Vec<f32>, LlmError> {
         let ids = self.encode_prompt(prompt)?;
         let mut cache = self.decoder.new_cache();
         let mut last = None;
@@ -167,7 +205,10 @@ impl Llm {
         }
         let hidden = last.ok_or(LlmError::EmptyInput)?;
         let logits = self.decoder.logits(&Decoder::last_row(&hidden)?)?;
-        logits.flatten_all().and_then(|l| l.to_vec1::<f32>()).map_err(cerr)
+        logits
+            .flatten_all()
+            .and_then(|l| l.to_vec1::<f32>())
+            .map_err(cerr)
     }
 
     /// Continue `prompt`. `on_text` receives each new piece of text as soon
@@ -198,6 +239,8 @@ impl Llm {
         let mut text = String::new();
         let mut input = prompt_ids.clone();
         let mut stop_reason = StopReason::MaxTokens;
+        let started = std::time::Instant::now();
+        let mut prefill_ms = 0.0;
         while generated.len() < params.max_tokens {
             if cache.len() + input.len() > self.decoder.max_positions() {
                 break;
@@ -206,6 +249,9 @@ impl Llm {
             let logits = self.decoder.logits(&Decoder::last_row(&hidden)?)?;
             let logits = logits.squeeze(0).map_err(cerr)?;
             let next = sampler.sample(&logits).map_err(cerr)?;
+            if generated.is_empty() {
+                prefill_ms = started.elapsed().as_secs_f64() * 1e3;
+            }
             if self.tokenizer.is_end(next) {
                 stop_reason = StopReason::EndOfSequence;
                 break;
@@ -213,7 +259,12 @@ impl Llm {
             generated.push(next);
             input = vec![next];
             text = self.tokenizer.decode(&generated)?;
-            if let Some(cut) = params.stop.iter().filter_map(|s| text.find(s.as_str())).min() {
+            if let Some(cut) = params
+                .stop
+                .iter()
+                .filter_map(|s| text.find(s.as_str()))
+                .min()
+            {
                 text.truncate(cut);
                 stop_reason = StopReason::StopString;
                 break;
@@ -233,15 +284,30 @@ impl Llm {
                 emitted = safe;
             }
         }
-        if emitted < text.len() && stop_reason != StopReason::Cancelled && text.is_char_boundary(emitted) {
+        if emitted < text.len()
+            && stop_reason != StopReason::Cancelled
+            && text.is_char_boundary(emitted)
+        {
             on_text(&text[emitted..]);
         }
-        Ok(Generation { text, tokens: generated.len(), prompt_tokens: prompt_ids.len(), stop_reason })
+        let decode_ms = started.elapsed().as_secs_f64() * 1e3 - prefill_ms;
+        Ok(Generation {
+            text,
+            tokens: generated.len(),
+            prompt_tokens: prompt_ids.len(),
+            stop_reason,
+            prefill_ms,
+            decode_ms,
+        })
     }
 
     /// Log-probability of each candidate as the continuation of `prompt`.
     /// The prompt is run once; each candidate reuses its KV cache.
-    pub fn score(&self, prompt: &str, candidates: &[&str]) -> Result<Vec<CandidateScore>, LlmError> {
+    pub fn score(
+        &self,
+        prompt: &str,
+        candidates: &[&str],
+    ) -> Result<Vec<CandidateScore>, LlmError> {
         let prompt_ids = self.encode_prompt(prompt)?;
         let mut cache = self.decoder.new_cache();
         let hidden = self.decoder.forward_hidden(&prompt_ids, &mut cache)?;
@@ -256,7 +322,9 @@ impl Llm {
                 return Err(LlmError::EmptyInput);
             }
             let first_row = if ids.len() > 1 {
-                let h = self.decoder.forward_hidden(&ids[..ids.len() - 1], &mut cache)?;
+                let h = self
+                    .decoder
+                    .forward_hidden(&ids[..ids.len() - 1], &mut cache)?;
                 cache.truncate(base).map_err(cerr)?;
                 rows.push(h);
                 rows.len() - 1
@@ -284,7 +352,11 @@ impl Llm {
                 for (j, &id) in ids.iter().enumerate().skip(1) {
                     total += logp[starts[block] + j - 1][id as usize];
                 }
-                CandidateScore { candidate: cand.to_string(), logprob: total, tokens: ids.len() }
+                CandidateScore {
+                    candidate: cand.to_string(),
+                    logprob: total,
+                    tokens: ids.len(),
+                }
             })
             .collect())
     }
@@ -303,19 +375,6 @@ fn longest_stop_prefix_suffix(text: &str, stops: &[String]) -> usize {
     best
 }
 
-#[cfg(test)]
-mod stop_tests {
-    use super::longest_stop_prefix_suffix;
-
-    #[test]
-    fn held_back_tail_is_a_stop_prefix() {
-        let stops = vec!["</draft>".to_string()];
-        assert_eq!(longest_stop_prefix_suffix("abc</dr", &stops), 4);
-        assert_eq!(longest_stop_prefix_suffix("abc", &stops), 0);
-        assert_eq!(longest_stop_prefix_suffix("a<", &stops), 1);
-    }
-}
-
 /// Read a GGUF file's metadata without loading its weights.
 pub fn inspect(path: &Path) -> Result<LlmInfo, LlmError> {
     let g = Gguf::open(path)?;
@@ -331,4 +390,17 @@ pub fn inspect(path: &Path) -> Result<LlmInfo, LlmError> {
         context_length: c.context_length,
         tokenizer: g.string("tokenizer.ggml.model")?,
     })
+}
+
+#[cfg(test)]
+mod stop_tests {
+    use super::longest_stop_prefix_suffix;
+
+    #[test]
+    fn held_back_tail_is_a_stop_prefix() {
+        let stops = vec!["</draft>".to_string()];
+        assert_eq!(longest_stop_prefix_suffix("abc</dr", &stops), 4);
+        assert_eq!(longest_stop_prefix_suffix("abc", &stops), 0);
+        assert_eq!(longest_stop_prefix_suffix("a<", &stops), 1);
+    }
 }

