@@ -8,6 +8,7 @@
 
 mod gguf;
 mod model;
+mod q8;
 mod tokenizer;
 
 use std::path::Path;

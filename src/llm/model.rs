@@ -12,11 +12,12 @@
 //! - `qwen2`: llama + q/k/v biases, half-split RoPE;
 //! - `qwen3`: llama + per-head q/k norms, half-split RoPE.
 
-use candle_core::quantized::QMatMul;
+use candle_core::quantized::{QMatMul, QTensor};
 use candle_core::{DType, Device, IndexOp, Module, Tensor};
 
 use super::LlmError;
 use super::gguf::Gguf;
+use super::q8::Q8Matrix;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Arch {
@@ -112,8 +113,36 @@ impl DecoderConfig {
     }
 }
 
+/// A weight matrix: Q8_0 ones run on our VNNI kernel (`q8`), every other
+/// type on candle's quantised matmul.
+enum Matrix {
+    Q8(Q8Matrix),
+    Candle(QMatMul),
+}
+
+impl Matrix {
+    fn new(t: std::sync::Arc<QTensor>, dequantize: bool) -> Result<Self, LlmError> {
+        if dequantize {
+            return Ok(Matrix::Candle(QMatMul::Tensor(
+                t.dequantize(&Device::Cpu).map_err(cerr)?,
+            )));
+        }
+        match Q8Matrix::from_qtensor(&t).map_err(cerr)? {
+            Some(q) => Ok(Matrix::Q8(q)),
+            None => Ok(Matrix::Candle(QMatMul::from_arc(t).map_err(cerr)?)),
+        }
+    }
+
+    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        match self {
+            Matrix::Q8(q) => q.forward(x),
+            Matrix::Candle(m) => m.forward(x),
+        }
+    }
+}
+
 struct Linear {
-    w: QMatMul,
+    w: Matrix,
     b: Option<Tensor>,
 }
 
@@ -231,11 +260,12 @@ fn gelu_tanh_f16(x: &Tensor) -> candle_core::Result<Tensor> {
 
 pub struct Decoder {
     pub config: DecoderConfig,
-    embed: QMatMul,
+    embed: Matrix,
     embed_scale: Option<f64>,
     blocks: Vec<Block>,
     output_norm: Tensor,
-    output: QMatMul,
+    /// None: tied to `embed`.
+    output: Option<Matrix>,
     rope_global: Rope,
     rope_local: Rope,
     max_positions: usize,
@@ -255,19 +285,14 @@ impl Decoder {
     pub fn load(g: &mut Gguf, dequantize: bool) -> Result<Self, LlmError> {
         let config = DecoderConfig::from_gguf(g)?;
         let dev = Device::Cpu;
-        let qmatmul =
-            |t: std::sync::Arc<candle_core::quantized::QTensor>| -> Result<QMatMul, LlmError> {
-                if dequantize {
-                    Ok(QMatMul::Tensor(t.dequantize(&dev).map_err(cerr)?))
-                } else {
-                    QMatMul::from_arc(t).map_err(cerr)
-                }
-            };
         let dense = |g: &mut Gguf, name: &str| -> Result<Tensor, LlmError> {
             g.tensor(name)?.dequantize(&dev).map_err(cerr)
         };
         let linear = |g: &mut Gguf, name: &str| -> Result<Linear, LlmError> {
-            let w = qmatmul(std::sync::Arc::new(g.tensor(&format!("{name}.weight"))?))?;
+            let w = Matrix::new(
+                std::sync::Arc::new(g.tensor(&format!("{name}.weight"))?),
+                dequantize,
+            )?;
             let bias = format!("{name}.bias");
             let b = if g.has_tensor(&bias) {
                 Some(dense(g, &bias)?)
@@ -303,13 +328,22 @@ impl Decoder {
                 sliding: config.is_sliding(l),
             });
         }
-        let embed_q = std::sync::Arc::new(g.tensor("token_embd.weight")?);
+        // Tied output head (Gemma, SmolLM): one matrix serves the embedding
+        // lookup and the logits.
+        let embed = Matrix::new(std::sync::Arc::new(g.tensor("token_embd.weight")?), false)?;
         let output = if g.has_tensor("output.weight") {
-            qmatmul(std::sync::Arc::new(g.tensor("output.weight")?))?
+            Some(Matrix::new(
+                std::sync::Arc::new(g.tensor("output.weight")?),
+                dequantize,
+            )?)
+        } else if dequantize {
+            Some(Matrix::new(
+                std::sync::Arc::new(g.tensor("token_embd.weight")?),
+                true,
+            )?)
         } else {
-            qmatmul(embed_q.clone())?
+            None
         };
-        let embed = QMatMul::from_arc(embed_q).map_err(cerr)?;
         let max_positions = config.context_length.min(MAX_POSITIONS);
         let rope_global =
             Rope::new(config.rope_base, config.head_dim, max_positions, &dev).map_err(cerr)?;
@@ -357,15 +391,21 @@ impl Decoder {
 
     /// Logits over the vocabulary for each row of `hidden`, shape (n, vocab).
     pub fn logits(&self, hidden: &Tensor) -> Result<Tensor, LlmError> {
-        self.output.forward(hidden).map_err(cerr)
+        self.output
+            .as_ref()
+            .unwrap_or(&self.embed)
+            .forward(hidden)
+            .map_err(cerr)
     }
 
     fn forward_inner(&self, ids: &[u32], cache: &mut KvCache) -> candle_core::Result<Tensor> {
         let c = &self.config;
         let t = ids.len();
         let pos = cache.len;
-        let ids_t = Tensor::new(ids, &self.device)?;
-        let mut x = self.embed.embedding(&ids_t)?; // (t, hidden)
+        let mut x = match &self.embed {
+            Matrix::Q8(q) => q.embedding(ids)?,
+            Matrix::Candle(m) => m.embedding(&Tensor::new(ids, &self.device)?)?,
+        }; // (t, hidden)
         if let Some(s) = self.embed_scale {
             x = (x * s)?;
         }
