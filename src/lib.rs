@@ -3,11 +3,12 @@
 //!
 //! Layers, dependencies pointing down only:
 //! `services` (models behind worker threads) → `embed`, `llm` (the engines)
-//! → candle / tokenizers. `config` is read by all; `worker` is generic.
+//! → `quant` (our Q8_0 kernel) → candle / tokenizers. `config` is read by all; `worker` is generic.
 
 pub mod config;
 pub mod embed;
 pub mod llm;
 pub mod models;
+pub mod quant;
 pub mod services;
 pub mod worker;

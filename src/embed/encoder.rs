@@ -5,16 +5,18 @@
 //! (not yet normalised; the caller combines windows and L2-normalises).
 //!
 //! Linear layers run either on dequantised f32 weights (candle's gemm, which
-//! uses AVX-512 where present) or directly on the Q4_0 blocks (`QMatMul`,
+//! uses AVX-512 where present) or on the Q4_0 blocks widened to Q8_0 (`quant::Q8Matrix`,
 //! int8 dot products). Both are kept because the faster one depends on the
 //! CPU; `WeightFormat` picks, and the benchmark measures both.
 
-use candle_core::quantized::{GgmlDType, QMatMul, ggml_file::qtensor_from_ggml};
+use candle_core::quantized::{GgmlDType, ggml_file::qtensor_from_ggml};
 use candle_core::{Device, Module, Tensor};
 use candle_nn::{LayerNorm, Linear};
 
 use super::EmbedError;
 use super::e5file::{E5Config, E5File, StoredType};
+use crate::quant::Q8Matrix;
+use crate::quant::blocks::q4_0_block_to_q8_0;
 
 /// How the encoder's matrices are held in memory.
 #[derive(
@@ -26,19 +28,20 @@ pub enum WeightFormat {
     Auto,
     /// Dequantised to f32 at load (≈ 85 MB for the 12 layers).
     F32,
-    /// Kept as GGML Q4_0 blocks; activations quantised to Q8_0 per matmul.
+    /// The Q4_0 blocks widened to Q8_0 (exact) for our int8 kernel;
+    /// activations quantised to int8 per 32 values.
     Q4,
 }
 
-/// Passes with at most this many token rows use the Q4_0 matrices: with few
-/// rows a matmul is bound by reading the weights, and Q4_0 is 8× smaller
+/// Passes with at most this many token rows use the int8 matrices: with few
+/// rows a matmul is bound by reading the weights, and int8 is 4× smaller
 /// than f32. Larger passes are compute-bound and gemm's f32 AVX-512 kernels
 /// win. Measured crossover on the 2-core reference machine: see README.
 const SMALL_PASS_ROWS: usize = 48;
 
 struct Proj {
     dense: Option<Linear>,
-    quant: Option<(QMatMul, Tensor)>,
+    quant: Option<(Q8Matrix, Tensor)>,
 }
 
 impl Proj {
@@ -127,7 +130,18 @@ impl Encoder {
         let proj = |names: &[(&str, usize)], inp: usize| -> Result<Proj, EmbedError> {
             let mut ws = Vec::new();
             let mut bs = Vec::new();
+            let mut q8_blocks: Vec<u8> = Vec::new();
+            let mut rows = 0;
             for &(name, out) in names {
+                let raw = file.bytes(&format!("{name}.w"), StoredType::Q4_0, out * inp)?;
+                // Q4_0 → Q8_0 block by block (exact); concatenating whole
+                // rows of blocks stacks the matrices.
+                for block in raw.chunks_exact(18) {
+                    let mut q8 = [0u8; 34];
+                    q4_0_block_to_q8_0(block, &mut q8);
+                    q8_blocks.extend_from_slice(&q8);
+                }
+                rows += out;
                 ws.push(
                     qtensor(&format!("{name}.w"), out, inp)?
                         .dequantize(&device)
@@ -135,17 +149,18 @@ impl Encoder {
                 );
                 bs.push(vec_t(&format!("{name}.b"), out)?);
             }
-            let w = Tensor::cat(&ws, 0).map_err(candle_err)?;
             let b = Tensor::cat(&bs, 0).map_err(candle_err)?;
             let quant = if format != WeightFormat::F32 {
-                // Re-quantising the concatenation is exact: the values came
-                // from Q4_0 blocks that the concatenation does not split.
-                let q = candle_core::quantized::QTensor::quantize(&w, GgmlDType::Q4_0)
+                let q = qtensor_from_ggml(GgmlDType::Q8_0, &q8_blocks, vec![rows, inp], &device)
                     .map_err(candle_err)?;
-                Some((QMatMul::from_qtensor(q).map_err(candle_err)?, b.clone()))
+                let m = Q8Matrix::from_qtensor(&q)
+                    .map_err(candle_err)?
+                    .ok_or_else(|| EmbedError::Format("Q8_0 repacking failed".into()))?;
+                Some((m, b.clone()))
             } else {
                 None
             };
+            let w = Tensor::cat(&ws, 0).map_err(candle_err)?;
             let dense = (format != WeightFormat::Q4).then(|| Linear::new(w, Some(b)));
             Ok(Proj { dense, quant })
         };

@@ -17,6 +17,7 @@ use candle_core::quantized::gguf_file::{Content, Value};
 use candle_core::quantized::{GgmlDType, QTensor, ggml_file::qtensor_from_ggml};
 
 use super::LlmError;
+use crate::quant::blocks;
 
 pub struct Gguf {
     pub path: PathBuf,
@@ -152,8 +153,8 @@ impl Gguf {
             .tensor(&mut self.reader, name, &Device::Cpu)
             .map_err(|e| LlmError::Format(format!("tensor {name}: {e}")))?;
         let to_q8 = match t.dtype() {
-            GgmlDType::Q5_0 => Some(q5_0_block_to_q8_0 as fn(&[u8], &mut [u8])),
-            GgmlDType::Q4_0 => Some(q4_0_block_to_q8_0 as fn(&[u8], &mut [u8])),
+            GgmlDType::Q5_0 => Some(blocks::q5_0_block_to_q8_0 as fn(&[u8], &mut [u8])),
+            GgmlDType::Q4_0 => Some(blocks::q4_0_block_to_q8_0 as fn(&[u8], &mut [u8])),
             _ => None,
         };
         let Some(convert) = to_q8 else { return Ok(t) };
@@ -173,85 +174,5 @@ impl Gguf {
             &Device::Cpu,
         )
         .map_err(|e| LlmError::Format(format!("tensor {name}: {e}")))
-    }
-}
-
-/// Q5_0 block (f16 d, u32 high bits, 16 bytes of low nibbles) → Q8_0 block
-/// (f16 d, 32 × i8): same scale, q − 16 as the int8.
-fn q5_0_block_to_q8_0(src: &[u8], dst: &mut [u8]) {
-    dst[0] = src[0];
-    dst[1] = src[1];
-    let qh = u32::from_le_bytes([src[2], src[3], src[4], src[5]]);
-    for j in 0..16 {
-        let q = src[6 + j];
-        let h0 = (((qh >> j) << 4) & 0x10) as u8;
-        let h1 = ((qh >> (j + 12)) & 0x10) as u8;
-        dst[2 + j] = (((q & 0x0f) | h0) as i8 - 16) as u8;
-        dst[2 + j + 16] = (((q >> 4) | h1) as i8 - 16) as u8;
-    }
-}
-
-/// Q4_0 block (f16 d, 16 bytes of nibbles) → Q8_0 block: q − 8 as the int8.
-fn q4_0_block_to_q8_0(src: &[u8], dst: &mut [u8]) {
-    dst[0] = src[0];
-    dst[1] = src[1];
-    for j in 0..16 {
-        let q = src[2 + j];
-        dst[2 + j] = ((q & 0x0f) as i8 - 8) as u8;
-        dst[2 + j + 16] = ((q >> 4) as i8 - 8) as u8;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use candle_core::Tensor;
-
-    fn roundtrip(dtype: GgmlDType) {
-        let dev = Device::Cpu;
-        let values: Vec<f32> = (0..256)
-            .map(|i| ((i * 37 % 101) as f32 - 50.0) / 7.0)
-            .collect();
-        let t = Tensor::from_vec(values, (4, 64), &dev).unwrap();
-        let q = QTensor::quantize(&t, dtype).unwrap();
-        let want = q
-            .dequantize(&dev)
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .to_vec1::<f32>()
-            .unwrap();
-        let data = q.data().unwrap();
-        let mut out = vec![0u8; data.len() / dtype.type_size() * 34];
-        let f = if dtype == GgmlDType::Q5_0 {
-            q5_0_block_to_q8_0
-        } else {
-            q4_0_block_to_q8_0
-        };
-        for (s, d) in data
-            .chunks_exact(dtype.type_size())
-            .zip(out.chunks_exact_mut(34))
-        {
-            f(s, d);
-        }
-        let q8 = qtensor_from_ggml(GgmlDType::Q8_0, &out, vec![4, 64], &dev).unwrap();
-        let got = q8
-            .dequantize(&dev)
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .to_vec1::<f32>()
-            .unwrap();
-        assert_eq!(want, got, "{dtype:?} → Q8_0 must be exact");
-    }
-
-    #[test]
-    fn q5_0_to_q8_0_is_exact() {
-        roundtrip(GgmlDType::Q5_0);
-    }
-
-    #[test]
-    fn q4_0_to_q8_0_is_exact() {
-        roundtrip(GgmlDType::Q4_0);
     }
 }

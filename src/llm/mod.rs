@@ -8,7 +8,6 @@
 
 mod gguf;
 mod model;
-mod q8;
 mod tokenizer;
 
 use std::path::Path;

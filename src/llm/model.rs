@@ -17,7 +17,7 @@ use candle_core::{DType, Device, IndexOp, Module, Tensor};
 
 use super::LlmError;
 use super::gguf::Gguf;
-use super::q8::Q8Matrix;
+use crate::quant::Q8Matrix;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Arch {
