@@ -7,8 +7,10 @@
 
 pub mod config;
 pub mod embed;
+pub mod kb;
 pub mod llm;
 pub mod models;
 pub mod quant;
 pub mod services;
+pub mod store;
 pub mod worker;
