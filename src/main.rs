@@ -65,11 +65,49 @@ enum Command {
         #[arg(required = true)]
         candidates: Vec<String>,
     },
+    /// Knowledge base: ingest, list, search, delete (store under the data directory)
+    Kb {
+        #[command(subcommand)]
+        command: KbCommand,
+    },
     /// Model files
     Models {
         #[command(subcommand)]
         command: ModelsCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum KbCommand {
+    /// Ingest files or folders (Markdown with front matter, .txt, .jsonl, .pdf, .docx)
+    Ingest {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// List the stored documents
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Documents and chunks by kind and scheme
+    Stats,
+    /// Hybrid search (dense e5 + BM25, fused with RRF)
+    Search {
+        query: String,
+        #[arg(long)]
+        kind: Vec<String>,
+        #[arg(long)]
+        scheme: Vec<String>,
+        #[arg(long, default_value_t = 5)]
+        limit: usize,
+        /// hybrid, dense or sparse
+        #[arg(long, default_value = "hybrid")]
+        mode: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a document and all its chunks
+    Delete { doc_id: String },
 }
 
 #[derive(Subcommand)]
@@ -194,6 +232,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("{}", serde_json::to_string(&s)?);
             }
         }
+        Command::Kb { command } => return kb_command(&config, command),
         Command::Models {
             command: ModelsCommand::Info { json },
         } => {
@@ -231,6 +270,156 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if files.iter().take(2).any(|f| !f.present) {
                 return Ok(ExitCode::FAILURE);
             }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn open_store(config: &Config) -> anyhow::Result<caseguard::store::EdgeStore> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot create data directory {}: {e}",
+            config.data_dir.display()
+        )
+    })?;
+    Ok(caseguard::store::EdgeStore::open(&config.data_dir, 384)?)
+}
+
+fn kb_command(config: &Config, command: KbCommand) -> anyhow::Result<ExitCode> {
+    use caseguard::store::{Filter, Mode, SearchRequest, VectorStore};
+    let store = open_store(config)?;
+    match command {
+        KbCommand::Ingest { paths } => {
+            require_file(&config.models.embedding, "embedding model")?;
+            let embedder = Embedder::load(&config.models.embedding, config.models.embed_weights)?;
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {wide_msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let report = caseguard::kb::ingest::ingest_paths(
+                &embedder,
+                &store,
+                &paths,
+                |f, done, total| {
+                    bar.set_length(total as u64);
+                    bar.set_position(done as u64);
+                    bar.set_message(f.display().to_string());
+                },
+            )?;
+            bar.finish_and_clear();
+            for (path, reason) in &report.failures {
+                eprintln!("failed: {path}: {reason}");
+            }
+            println!(
+                "{} files: {} documents added, {} updated, {} unchanged; {} chunks written; {} failed",
+                report.files,
+                report.added,
+                report.updated,
+                report.unchanged,
+                report.chunks,
+                report.failures.len()
+            );
+            if !report.failures.is_empty() {
+                return Ok(ExitCode::from(2));
+            }
+        }
+        KbCommand::List { json } => {
+            let docs = store.list_docs()?;
+            for d in docs {
+                if json {
+                    println!("{}", serde_json::to_string(&d)?);
+                } else {
+                    println!(
+                        "{:<48} {:<10} {:>3} chunks  {}",
+                        d.doc_id, d.kind, d.chunks, d.title
+                    );
+                }
+            }
+        }
+        KbCommand::Stats => {
+            let docs = store.list_docs()?;
+            let mut kinds: std::collections::BTreeMap<String, (usize, usize)> = Default::default();
+            let mut schemes: std::collections::BTreeMap<String, (usize, usize)> =
+                Default::default();
+            for d in &docs {
+                let e = kinds.entry(d.kind.clone()).or_default();
+                e.0 += 1;
+                e.1 += d.chunks;
+                for s in &d.schemes {
+                    let e = schemes.entry(s.clone()).or_default();
+                    e.0 += 1;
+                    e.1 += d.chunks;
+                }
+            }
+            println!("{} documents, {} chunks", docs.len(), store.count()?);
+            println!("by kind:");
+            for (k, (n, c)) in kinds {
+                println!("  {k:<34} {n:>5} documents {c:>6} chunks");
+            }
+            println!("by scheme:");
+            for (k, (n, c)) in schemes {
+                println!("  {k:<34} {n:>5} documents {c:>6} chunks");
+            }
+        }
+        KbCommand::Search {
+            query,
+            kind,
+            scheme,
+            limit,
+            mode,
+            json,
+        } => {
+            if query.trim().is_empty() {
+                anyhow::bail!("the query is empty");
+            }
+            let mode = match mode.as_str() {
+                "hybrid" => Mode::Hybrid,
+                "dense" => Mode::Dense,
+                "sparse" => Mode::Sparse,
+                other => anyhow::bail!("unknown --mode {other} (use hybrid, dense or sparse)"),
+            };
+            let dense = if mode == Mode::Sparse {
+                None
+            } else {
+                require_file(&config.models.embedding, "embedding model")?;
+                let e = Embedder::load(&config.models.embedding, config.models.embed_weights)?;
+                Some(e.embed(&[query.as_str()], Role::Query)?.remove(0))
+            };
+            let req = SearchRequest {
+                dense,
+                text: query.clone(),
+                filter: Filter {
+                    kinds: kind,
+                    schemes: scheme,
+                    doc_ids: Vec::new(),
+                },
+                limit: limit.clamp(1, 100),
+                mode,
+            };
+            for h in store.search(&req)? {
+                if json {
+                    let line = serde_json::json!({
+                        "doc_id": h.chunk.doc_id, "chunk_id": h.chunk.chunk_id, "kind": h.chunk.kind,
+                        "title": h.chunk.title, "score": h.score, "text": h.chunk.text,
+                    });
+                    println!("{line}");
+                } else {
+                    let snippet: String = h.chunk.text.chars().take(60).collect();
+                    println!(
+                        "{:.4}  {:<40} [{}] {}",
+                        h.score, h.chunk.chunk_id, h.chunk.kind, snippet
+                    );
+                }
+            }
+        }
+        KbCommand::Delete { doc_id } => {
+            let n = store.delete_doc(&doc_id)?;
+            store.flush()?;
+            if n == 0 {
+                anyhow::bail!("no document with id {doc_id}");
+            }
+            println!("deleted {doc_id} ({n} chunks)");
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -4,9 +4,11 @@
 //!
 //! `parse` turns a file into documents (Markdown with YAML front matter,
 //! plain text, JSON Lines, PDF, DOCX); `chunk` cuts a document into
-//! overlapping, sentence-aligned pieces. Indexing them is the store's job.
+//! overlapping, sentence-aligned pieces; `ingest` embeds them and hands
+//! them to the store.
 
 pub mod chunk;
+pub mod ingest;
 pub mod parse;
 
 use serde::{Deserialize, Serialize};

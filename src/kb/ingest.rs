@@ -1,0 +1,191 @@
+//! Ingestion: files → documents → chunks → embeddings → the store.
+//!
+//! Idempotent by content hash: a document whose hash is already stored is
+//! skipped; a changed one replaces all its old chunks (the store's
+//! `replace_doc` leaves no orphans). A file that cannot be read or parsed
+//! is reported with the reason and the rest go on.
+
+use std::path::{Path, PathBuf};
+
+use super::chunk::{ChunkParams, chunk};
+use super::parse::parse_file;
+use super::{Document, KbError};
+use crate::embed::{EmbedError, Embedder, Role};
+use crate::store::{ChunkRecord, StoreError, VectorStore};
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error(transparent)]
+    Embed(#[from] EmbedError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What happened to one document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Added,
+    Updated,
+    Unchanged,
+}
+
+#[derive(Debug, Default, serde::Serialize)]
+pub struct IngestReport {
+    pub files: usize,
+    pub added: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub chunks: usize,
+    /// (path, reason) for every file that could not be ingested.
+    pub failures: Vec<(String, String)>,
+}
+
+const SUPPORTED: &[&str] = &[
+    "md", "markdown", "txt", "text", "jsonl", "ndjson", "pdf", "docx",
+];
+
+/// Files to ingest under `paths`: files as given, folders walked (sorted;
+/// README files and unsupported extensions inside folders are skipped).
+pub fn collect_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<(String, String)>) {
+    let mut files = Vec::new();
+    let mut missing = Vec::new();
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                walk(&p, out);
+            } else {
+                let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+                let ext = p
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .unwrap_or_default()
+                    .to_ascii_lowercase();
+                if SUPPORTED.contains(&ext.as_str()) && !name.eq_ignore_ascii_case("README.md") {
+                    out.push(p);
+                }
+            }
+        }
+    }
+    for p in paths {
+        if p.is_dir() {
+            walk(p, &mut files);
+        } else if p.exists() {
+            files.push(p.clone());
+        } else {
+            missing.push((
+                p.display().to_string(),
+                "no such file or folder".to_string(),
+            ));
+        }
+    }
+    (files, missing)
+}
+
+/// The text a chunk is embedded and BM25-indexed with: its document title
+/// and heading give the chunk the context it lacks on its own.
+pub fn embedding_text(c: &ChunkRecord) -> String {
+    match &c.heading {
+        Some(h) => format!("{}｜{}\n{}", c.title, h, c.text),
+        None => format!("{}\n{}", c.title, c.text),
+    }
+}
+
+pub fn now_rfc3339() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+/// Index one document (see the module comment).
+pub fn ingest_document(
+    embedder: &Embedder,
+    store: &dyn VectorStore,
+    doc: &Document,
+) -> Result<(Outcome, usize), IngestError> {
+    let hash = doc.content_hash();
+    let existing = store.doc_hash(&doc.id)?;
+    if existing.as_deref() == Some(hash.as_str()) {
+        return Ok((Outcome::Unchanged, 0));
+    }
+    let ingested_at = now_rfc3339();
+    let mut records: Vec<ChunkRecord> = chunk(&doc.text, ChunkParams::default())
+        .into_iter()
+        .map(|c| ChunkRecord {
+            chunk_id: ChunkRecord::make_id(&doc.id, c.index),
+            doc_id: doc.id.clone(),
+            chunk_index: c.index,
+            title: doc.title.clone(),
+            kind: doc.kind.clone(),
+            schemes: doc.schemes.clone(),
+            source: doc.source.clone(),
+            version: doc.version.clone(),
+            ingested_at: ingested_at.clone(),
+            content_hash: hash.clone(),
+            heading: c.heading,
+            text: c.text,
+            extra: doc.extra.clone(),
+            dense: Vec::new(),
+        })
+        .collect();
+    let texts: Vec<String> = records.iter().map(embedding_text).collect();
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    for (r, v) in records
+        .iter_mut()
+        .zip(embedder.embed(&refs, Role::Passage)?)
+    {
+        r.dense = v;
+    }
+    store.replace_doc(&doc.id, &records)?;
+    Ok((
+        if existing.is_some() {
+            Outcome::Updated
+        } else {
+            Outcome::Added
+        },
+        records.len(),
+    ))
+}
+
+/// Ingest files and folders; `progress` is told after each file.
+pub fn ingest_paths(
+    embedder: &Embedder,
+    store: &dyn VectorStore,
+    paths: &[PathBuf],
+    mut progress: impl FnMut(&Path, usize, usize),
+) -> Result<IngestReport, IngestError> {
+    let (files, missing) = collect_files(paths);
+    let mut report = IngestReport {
+        failures: missing,
+        ..Default::default()
+    };
+    for (i, f) in files.iter().enumerate() {
+        report.files += 1;
+        match parse_file(f) {
+            Ok(docs) => {
+                for d in &docs {
+                    let (outcome, n) = ingest_document(embedder, store, d)?;
+                    report.chunks += n;
+                    match outcome {
+                        Outcome::Added => report.added += 1,
+                        Outcome::Updated => report.updated += 1,
+                        Outcome::Unchanged => report.unchanged += 1,
+                    }
+                }
+            }
+            Err(
+                e @ (KbError::Read { .. } | KbError::Parse { .. } | KbError::Unsupported { .. }),
+            ) => {
+                report
+                    .failures
+                    .push((f.display().to_string(), e.to_string()));
+            }
+        }
+        progress(f, i + 1, files.len());
+    }
+    store.flush()?;
+    Ok(report)
+}

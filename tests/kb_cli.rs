@@ -1,0 +1,96 @@
+//! `caseguard kb …` end to end on the real embedding model and the embedded
+//! Qdrant store: bad files reported, re-ingest idempotent, changes replace,
+//! delete removes, search finds.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn kb(data: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_caseguard"))
+        .arg("kb")
+        .args(args)
+        .env("CASEGUARD_DATA_DIR", data)
+        .output()
+        .unwrap()
+}
+
+fn out(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn tempdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("cg-kbcli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn ingest_report_reingest_update_search_and_delete() {
+    let data = tempdir("data");
+    let docs = tempdir("docs");
+    std::fs::create_dir_all(docs.join("cases")).unwrap();
+    std::fs::write(
+        docs.join("cases/case-a.md"),
+        "---\nid: case-a\ntitle: 征信修复诈骗案\nschemes: [credit_repair_scam]\nsource: test\n---\n某中介以“征信修复、逾期洗白”为名收取费用，指使客户恶意投诉银行。\n",
+    )
+    .unwrap();
+    std::fs::write(
+        docs.join("notes.txt"),
+        "代理退保团伙教唆投保人以销售误导为由投诉，收取退保金的三成。",
+    )
+    .unwrap();
+    std::fs::write(
+        docs.join("broken.jsonl"),
+        "{\"id\": \"x\", \"text\": \"ok\"}\n{not json}\n",
+    )
+    .unwrap();
+    std::fs::write(docs.join("bad.md"), [0xffu8, 0xfe, 0x00]).unwrap();
+
+    let o = kb(&data, &["ingest", docs.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "failures must set the exit code");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("broken.jsonl") && err.contains("line 2"),
+        "{err}"
+    );
+    assert!(err.contains("bad.md") && err.contains("UTF-8"), "{err}");
+    assert!(out(&o).contains("2 documents added"), "{}", out(&o));
+
+    let o = kb(&data, &["ingest", docs.join("cases").to_str().unwrap()]);
+    assert!(o.status.success());
+    assert!(
+        out(&o).contains("1 unchanged") && out(&o).contains("0 chunks written"),
+        "{}",
+        out(&o)
+    );
+
+    let o = kb(&data, &["search", "--json", "--limit", "1", "zx洗白"]);
+    let hit: serde_json::Value =
+        serde_json::from_str(out(&o).lines().next().expect("a hit")).unwrap();
+    assert_eq!(hit["doc_id"], "case-a");
+    assert_eq!(hit["kind"], "case");
+    let o = kb(&data, &["search", "--json", "--kind", "other", "退保"]);
+    assert!(out(&o).lines().all(|l| l.contains("\"kind\":\"other\"")) && !out(&o).is_empty());
+
+    // a changed document replaces its chunks
+    std::fs::write(
+        docs.join("cases/case-a.md"),
+        "---\nid: case-a\ntitle: 征信修复诈骗案\nschemes: [credit_repair_scam]\n---\n第一段。\n\n## 二\n第二段。\n",
+    )
+    .unwrap();
+    let o = kb(&data, &["ingest", docs.join("cases").to_str().unwrap()]);
+    assert!(out(&o).contains("1 updated"), "{}", out(&o));
+    let list = out(&kb(&data, &["list", "--json"]));
+    let a: serde_json::Value =
+        serde_json::from_str(list.lines().find(|l| l.contains("case-a")).unwrap()).unwrap();
+    assert_eq!(a["chunks"], 2);
+
+    let o = kb(&data, &["delete", "case-a"]);
+    assert!(o.status.success());
+    assert!(!out(&kb(&data, &["list"])).contains("case-a"));
+    let o = kb(&data, &["delete", "case-a"]);
+    assert!(!o.status.success());
+    let _ = std::fs::remove_dir_all(&data);
+    let _ = std::fs::remove_dir_all(&docs);
+}
