@@ -31,6 +31,8 @@ pub struct Config {
     pub runtime: RuntimeConfig,
     /// Where the embedded store and other state live.
     pub data_dir: PathBuf,
+    /// The curated knowledge base (patterns, cases, regulations, lexicon, examples).
+    pub knowledge_base: PathBuf,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -80,6 +82,7 @@ impl Default for Config {
             models: ModelsConfig::default(),
             runtime: RuntimeConfig::default(),
             data_dir: PathBuf::from("data"),
+            knowledge_base: PathBuf::from("knowledge-base"),
         }
     }
 }

@@ -70,6 +70,11 @@ enum Command {
         #[command(subcommand)]
         command: KbCommand,
     },
+    /// Quality measurements on labelled sets
+    Eval {
+        #[command(subcommand)]
+        command: EvalCommand,
+    },
     /// Model files
     Models {
         #[command(subcommand)]
@@ -108,6 +113,15 @@ enum KbCommand {
     },
     /// Remove a document and all its chunks
     Delete { doc_id: String },
+}
+
+#[derive(Subcommand)]
+enum EvalCommand {
+    /// Recall@5 and MRR of dense, sparse and hybrid retrieval (indexes the knowledge base first)
+    Retrieval {
+        #[arg(long, default_value = "eval/retrieval.jsonl")]
+        set: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -233,6 +247,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Kb { command } => return kb_command(&config, command),
+        Command::Eval {
+            command: EvalCommand::Retrieval { set },
+        } => return eval_retrieval(&config, &set),
         Command::Models {
             command: ModelsCommand::Info { json },
         } => {
@@ -379,16 +396,18 @@ fn kb_command(config: &Config, command: KbCommand) -> anyhow::Result<ExitCode> {
                 "sparse" => Mode::Sparse,
                 other => anyhow::bail!("unknown --mode {other} (use hybrid, dense or sparse)"),
             };
+            let lexicon = load_lexicon(config);
+            let expanded = lexicon.expand(&query);
             let dense = if mode == Mode::Sparse {
                 None
             } else {
                 require_file(&config.models.embedding, "embedding model")?;
                 let e = Embedder::load(&config.models.embedding, config.models.embed_weights)?;
-                Some(e.embed(&[query.as_str()], Role::Query)?.remove(0))
+                Some(e.embed(&[expanded.as_str()], Role::Query)?.remove(0))
             };
             let req = SearchRequest {
                 dense,
-                text: query.clone(),
+                text: expanded,
                 filter: Filter {
                     kinds: kind,
                     schemes: scheme,
@@ -421,6 +440,96 @@ fn kb_command(config: &Config, command: KbCommand) -> anyhow::Result<ExitCode> {
             }
             println!("deleted {doc_id} ({n} chunks)");
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn load_lexicon(config: &Config) -> caseguard::kb::lexicon::Lexicon {
+    let path = config.knowledge_base.join("lexicon.toml");
+    caseguard::kb::lexicon::Lexicon::load(&path).unwrap_or_else(|e| {
+        eprintln!("warning: no slang lexicon ({e}); queries are not expanded");
+        Default::default()
+    })
+}
+
+fn eval_retrieval(config: &Config, set: &std::path::Path) -> anyhow::Result<ExitCode> {
+    use caseguard::store::{Mode, SearchRequest, VectorStore};
+    #[derive(serde::Deserialize)]
+    struct Query {
+        query: String,
+        expected: Vec<String>,
+    }
+    let text =
+        std::fs::read_to_string(set).map_err(|e| anyhow::anyhow!("{}: {e}", set.display()))?;
+    let queries: Vec<Query> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .enumerate()
+        .map(|(i, l)| {
+            serde_json::from_str(l)
+                .map_err(|e| anyhow::anyhow!("{} line {}: {e}", set.display(), i + 1))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    require_file(&config.models.embedding, "embedding model")?;
+    let embedder = Embedder::load(&config.models.embedding, config.models.embed_weights)?;
+    let store = open_store(config)?;
+    let report = caseguard::kb::ingest::ingest_paths(
+        &embedder,
+        &store,
+        &[config.knowledge_base.clone()],
+        |_, _, _| {},
+    )?;
+    eprintln!(
+        "knowledge base: {} added, {} updated, {} unchanged",
+        report.added, report.updated, report.unchanged
+    );
+    let lexicon = load_lexicon(config);
+    println!("{} queries from {}", queries.len(), set.display());
+    println!("| retrieval | recall@5 | MRR |");
+    println!("|---|---:|---:|");
+    let runs = [
+        ("dense", Mode::Dense, true),
+        ("sparse (BM25)", Mode::Sparse, true),
+        ("hybrid (RRF)", Mode::Hybrid, true),
+        ("hybrid, no slang lexicon", Mode::Hybrid, false),
+    ];
+    for (name, mode, expand) in runs {
+        let (mut recall, mut mrr) = (0.0, 0.0);
+        for q in &queries {
+            let text = if expand {
+                lexicon.expand(&q.query)
+            } else {
+                q.query.clone()
+            };
+            let dense = Some(embedder.embed(&[text.as_str()], Role::Query)?.remove(0));
+            // the set asks for facts: patterns, cases and regulations (labelled
+            // examples are neighbours for classification, retrieved separately)
+            let filter = caseguard::store::Filter {
+                kinds: vec!["pattern".into(), "case".into(), "regulation".into()],
+                ..Default::default()
+            };
+            let hits = store.search(&SearchRequest {
+                dense,
+                text,
+                filter,
+                limit: 40,
+                mode,
+            })?;
+            let mut docs: Vec<String> = Vec::new();
+            for h in hits {
+                if !docs.contains(&h.chunk.doc_id) {
+                    docs.push(h.chunk.doc_id);
+                }
+            }
+            let top5 = &docs[..docs.len().min(5)];
+            recall += q.expected.iter().filter(|e| top5.contains(e)).count() as f64
+                / q.expected.len().max(1) as f64;
+            if let Some(rank) = docs.iter().position(|d| q.expected.contains(d)) {
+                mrr += 1.0 / (rank + 1) as f64;
+            }
+        }
+        let n = queries.len().max(1) as f64;
+        println!("| {name} | {:.3} | {:.3} |", recall / n, mrr / n);
     }
     Ok(ExitCode::SUCCESS)
 }

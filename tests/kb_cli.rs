@@ -94,3 +94,31 @@ fn ingest_report_reingest_update_search_and_delete() {
     let _ = std::fs::remove_dir_all(&data);
     let _ = std::fs::remove_dir_all(&docs);
 }
+
+#[test]
+fn hybrid_retrieval_on_the_seed_knowledge_base_meets_recall_target() {
+    let data = tempdir("eval");
+    let o = Command::new(env!("CARGO_BIN_EXE_caseguard"))
+        .args(["eval", "retrieval"])
+        .env("CASEGUARD_DATA_DIR", &data)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let table = out(&o);
+    let row = |name: &str| -> (f64, f64) {
+        let line = table
+            .lines()
+            .find(|l| l.starts_with(&format!("| {name} |")))
+            .unwrap_or_else(|| panic!("{table}"));
+        let cells: Vec<f64> = line
+            .split('|')
+            .filter_map(|c| c.trim().parse().ok())
+            .collect();
+        (cells[0], cells[1])
+    };
+    let (recall, mrr) = row("hybrid (RRF)");
+    eprintln!("{table}");
+    assert!(recall >= 0.9, "hybrid recall@5 {recall} < 0.9\n{table}");
+    assert!(mrr >= 0.8, "hybrid MRR {mrr}\n{table}");
+    let _ = std::fs::remove_dir_all(&data);
+}

@@ -9,6 +9,7 @@
 
 pub mod chunk;
 pub mod ingest;
+pub mod lexicon;
 pub mod parse;
 
 use serde::{Deserialize, Serialize};
