@@ -476,7 +476,7 @@ fn eval_retrieval(config: &Config, set: &std::path::Path) -> anyhow::Result<Exit
     let report = caseguard::kb::ingest::ingest_paths(
         &embedder,
         &store,
-        &[config.knowledge_base.clone()],
+        std::slice::from_ref(&config.knowledge_base),
         |_, _, _| {},
     )?;
     eprintln!(
