@@ -19,9 +19,12 @@ test: models
 	$(CARGO) build --release --locked --all-targets
 	$(CARGO) test --release --locked -- --test-threads=1
 
-## start the service (for now: smoke-check the models through the CLI)
+## start the service (for now: index the seed knowledge base and smoke-check the CLI)
 serve: models build
 	$(BIN) models info
+	@echo; $(BIN) kb ingest knowledge-base
+	@echo; echo '$$ caseguard kb search "zx能洗白吗"'
+	@$(BIN) kb search "zx能洗白吗"
 	@echo; echo '$$ caseguard embed --query "征信修复"  (first 8 dims)'
 	@$(BIN) embed --query "征信修复" | python3 -c 'import json,sys; [print(json.loads(l)["embedding"][:8]) for l in sys.stdin]'
 	@echo; echo '$$ caseguard generate --max-tokens 24 "银行信用卡逾期以后，持卡人可以"'
