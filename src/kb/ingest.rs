@@ -100,19 +100,9 @@ pub fn now_rfc3339() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
 }
 
-/// Index one document (see the module comment).
-pub fn ingest_document(
-    embedder: &Embedder,
-    store: &dyn VectorStore,
-    doc: &Document,
-) -> Result<(Outcome, usize), IngestError> {
-    let hash = doc.content_hash();
-    let existing = store.doc_hash(&doc.id)?;
-    if existing.as_deref() == Some(hash.as_str()) {
-        return Ok((Outcome::Unchanged, 0));
-    }
-    let ingested_at = now_rfc3339();
-    let mut records: Vec<ChunkRecord> = chunk(&doc.text, ChunkParams::default())
+/// Chunk records of a document, without vectors yet.
+fn records(doc: &Document, hash: &str, ingested_at: &str) -> Vec<ChunkRecord> {
+    chunk(&doc.text, ChunkParams::default())
         .into_iter()
         .map(|c| ChunkRecord {
             chunk_id: ChunkRecord::make_id(&doc.id, c.index),
@@ -123,31 +113,57 @@ pub fn ingest_document(
             schemes: doc.schemes.clone(),
             source: doc.source.clone(),
             version: doc.version.clone(),
-            ingested_at: ingested_at.clone(),
-            content_hash: hash.clone(),
+            ingested_at: ingested_at.to_string(),
+            content_hash: hash.to_string(),
             heading: c.heading,
             text: c.text,
             extra: doc.extra.clone(),
             dense: Vec::new(),
         })
-        .collect();
-    let texts: Vec<String> = records.iter().map(embedding_text).collect();
-    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-    for (r, v) in records
-        .iter_mut()
-        .zip(embedder.embed(&refs, Role::Passage)?)
-    {
-        r.dense = v;
+        .collect()
+}
+
+/// Index documents (see the module comment). Chunks of all changed
+/// documents are embedded together, so the encoder sees full batches.
+pub fn ingest_documents(
+    embedder: &Embedder,
+    store: &dyn VectorStore,
+    docs: &[Document],
+) -> Result<Vec<(Outcome, usize)>, IngestError> {
+    let ingested_at = now_rfc3339();
+    let mut outcomes = Vec::with_capacity(docs.len());
+    let mut pending: Vec<(usize, Vec<ChunkRecord>)> = Vec::new();
+    for (i, doc) in docs.iter().enumerate() {
+        let hash = doc.content_hash();
+        let existing = store.doc_hash(&doc.id)?;
+        if existing.as_deref() == Some(hash.as_str()) {
+            outcomes.push((Outcome::Unchanged, 0));
+            continue;
+        }
+        outcomes.push((
+            if existing.is_some() {
+                Outcome::Updated
+            } else {
+                Outcome::Added
+            },
+            0,
+        ));
+        pending.push((i, records(doc, &hash, &ingested_at)));
     }
-    store.replace_doc(&doc.id, &records)?;
-    Ok((
-        if existing.is_some() {
-            Outcome::Updated
-        } else {
-            Outcome::Added
-        },
-        records.len(),
-    ))
+    let texts: Vec<String> = pending
+        .iter()
+        .flat_map(|(_, rs)| rs.iter().map(embedding_text))
+        .collect();
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let mut vectors = embedder.embed(&refs, Role::Passage)?.into_iter();
+    for (i, mut rs) in pending {
+        for r in &mut rs {
+            r.dense = vectors.next().unwrap_or_default();
+        }
+        store.replace_doc(&docs[i].id, &rs)?;
+        outcomes[i].1 = rs.len();
+    }
+    Ok(outcomes)
 }
 
 /// Ingest files and folders; `progress` is told after each file.
@@ -166,8 +182,7 @@ pub fn ingest_paths(
         report.files += 1;
         match parse_file(f) {
             Ok(docs) => {
-                for d in &docs {
-                    let (outcome, n) = ingest_document(embedder, store, d)?;
+                for (outcome, n) in ingest_documents(embedder, store, &docs)? {
                     report.chunks += n;
                     match outcome {
                         Outcome::Added => report.added += 1,
