@@ -122,3 +122,58 @@ fn hybrid_retrieval_on_the_seed_knowledge_base_meets_recall_target() {
     assert!(mrr >= 0.8, "hybrid MRR {mrr}\n{table}");
     let _ = std::fs::remove_dir_all(&data);
 }
+
+/// An ingest killed with SIGKILL mid-way leaves a store that reopens and
+/// answers; running the ingest again finishes the job with no duplicates.
+#[test]
+fn an_ingest_killed_midway_is_finished_by_the_next_run() {
+    let data = tempdir("crash");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_caseguard"))
+        .args(["kb", "ingest", "knowledge-base/examples"])
+        .env("CASEGUARD_DATA_DIR", &data)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(5));
+    child.kill().unwrap(); // SIGKILL on Unix
+    child.wait().unwrap();
+
+    let o = kb(&data, &["stats"]);
+    assert!(
+        o.status.success(),
+        "the store must reopen: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = kb(&data, &["search", "--json", "--limit", "1", "停息挂账"]);
+    assert!(o.status.success());
+
+    let o = kb(&data, &["ingest", "knowledge-base/examples"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let list = out(&kb(&data, &["list", "--json"]));
+    let docs: Vec<serde_json::Value> = list
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let ids: std::collections::HashSet<&str> =
+        docs.iter().map(|d| d["doc_id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), docs.len(), "no duplicate documents");
+    let expected: usize = std::fs::read_dir("knowledge-base/examples")
+        .unwrap()
+        .map(|e| {
+            std::fs::read_to_string(e.unwrap().path())
+                .unwrap()
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .count()
+        })
+        .sum();
+    assert_eq!(docs.len(), expected);
+    let chunks: u64 = docs.iter().map(|d| d["chunks"].as_u64().unwrap()).sum();
+    let stats = out(&kb(&data, &["stats"]));
+    assert!(
+        stats.starts_with(&format!("{expected} documents, {chunks} chunks")),
+        "orphan chunks? {stats}"
+    );
+    let _ = std::fs::remove_dir_all(&data);
+}
