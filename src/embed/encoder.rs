@@ -16,7 +16,7 @@ use candle_nn::{LayerNorm, Linear};
 use super::EmbedError;
 use super::e5file::{E5Config, E5File, StoredType};
 use crate::quant::Q8Matrix;
-use crate::quant::blocks::q4_0_block_to_q8_0;
+use crate::quant::blocks::widen_to_q8_0;
 
 /// How the encoder's matrices are held in memory.
 #[derive(
@@ -121,47 +121,39 @@ impl Encoder {
                 c.layer_norm_eps as f64,
             ))
         };
-        let qtensor = |name: &str, out: usize, inp: usize| {
-            let raw = file.bytes(name, StoredType::Q4_0, out * inp)?;
-            qtensor_from_ggml(GgmlDType::Q4_0, raw, vec![out, inp], &device).map_err(candle_err)
-        };
         // Several stored matrices with the same input become one projection
-        // (Q, K and V share their input: one matmul instead of three).
+        // (Q, K and V share their input: one matmul instead of three). The
+        // Q4_0 blocks are widened to Q8_0 (exact); concatenating whole rows
+        // of blocks stacks the matrices. Each format is built only if used.
         let proj = |names: &[(&str, usize)], inp: usize| -> Result<Proj, EmbedError> {
-            let mut ws = Vec::new();
-            let mut bs = Vec::new();
             let mut q8_blocks: Vec<u8> = Vec::new();
+            let mut bs = Vec::new();
             let mut rows = 0;
             for &(name, out) in names {
                 let raw = file.bytes(&format!("{name}.w"), StoredType::Q4_0, out * inp)?;
-                // Q4_0 → Q8_0 block by block (exact); concatenating whole
-                // rows of blocks stacks the matrices.
-                for block in raw.chunks_exact(18) {
-                    let mut q8 = [0u8; 34];
-                    q4_0_block_to_q8_0(block, &mut q8);
-                    q8_blocks.extend_from_slice(&q8);
-                }
-                rows += out;
-                ws.push(
-                    qtensor(&format!("{name}.w"), out, inp)?
-                        .dequantize(&device)
-                        .map_err(candle_err)?,
-                );
+                q8_blocks.extend(widen_to_q8_0(GgmlDType::Q4_0, raw).expect("Q4_0 widens to Q8_0"));
                 bs.push(vec_t(&format!("{name}.b"), out)?);
+                rows += out;
             }
             let b = Tensor::cat(&bs, 0).map_err(candle_err)?;
-            let quant = if format != WeightFormat::F32 {
-                let q = qtensor_from_ggml(GgmlDType::Q8_0, &q8_blocks, vec![rows, inp], &device)
-                    .map_err(candle_err)?;
-                let m = Q8Matrix::from_qtensor(&q)
-                    .map_err(candle_err)?
-                    .ok_or_else(|| EmbedError::Format("Q8_0 repacking failed".into()))?;
-                Some((m, b.clone()))
-            } else {
-                None
+            let q = qtensor_from_ggml(GgmlDType::Q8_0, &q8_blocks, vec![rows, inp], &device)
+                .map_err(candle_err)?;
+            let quant = match format {
+                WeightFormat::F32 => None,
+                _ => {
+                    let m = Q8Matrix::from_qtensor(&q)
+                        .map_err(candle_err)?
+                        .ok_or_else(|| EmbedError::Format("Q8_0 repacking failed".into()))?;
+                    Some((m, b.clone()))
+                }
             };
-            let w = Tensor::cat(&ws, 0).map_err(candle_err)?;
-            let dense = (format != WeightFormat::Q4).then(|| Linear::new(w, Some(b)));
+            let dense = match format {
+                WeightFormat::Q4 => None,
+                _ => Some(Linear::new(
+                    q.dequantize(&device).map_err(candle_err)?,
+                    Some(b),
+                )),
+            };
             Ok(Proj { dense, quant })
         };
         let mut layers = Vec::with_capacity(c.layers);

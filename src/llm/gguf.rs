@@ -152,21 +152,13 @@ impl Gguf {
             .content
             .tensor(&mut self.reader, name, &Device::Cpu)
             .map_err(|e| LlmError::Format(format!("tensor {name}: {e}")))?;
-        let to_q8 = match t.dtype() {
-            GgmlDType::Q5_0 => Some(blocks::q5_0_block_to_q8_0 as fn(&[u8], &mut [u8])),
-            GgmlDType::Q4_0 => Some(blocks::q4_0_block_to_q8_0 as fn(&[u8], &mut [u8])),
-            _ => None,
-        };
-        let Some(convert) = to_q8 else { return Ok(t) };
-        let src_block = t.dtype().type_size();
+        if !matches!(t.dtype(), GgmlDType::Q4_0 | GgmlDType::Q5_0) {
+            return Ok(t);
+        }
         let data = t
             .data()
             .map_err(|e| LlmError::Format(format!("tensor {name}: {e}")))?;
-        let n_blocks = data.len() / src_block;
-        let mut out = vec![0u8; n_blocks * 34];
-        for (src, dst) in data.chunks_exact(src_block).zip(out.chunks_exact_mut(34)) {
-            convert(src, dst);
-        }
+        let out = blocks::widen_to_q8_0(t.dtype(), &data).expect("Q4_0 and Q5_0 widen to Q8_0");
         qtensor_from_ggml(
             GgmlDType::Q8_0,
             &out,

@@ -4,6 +4,30 @@
 //! with the same scale holds the same values exactly. We convert to Q8_0
 //! because that is the format with fast kernels (`q8`).
 
+use candle_core::quantized::GgmlDType;
+
+/// Bytes of one Q8_0 block (f16 scale + 32 int8).
+pub const Q8_0_BLOCK_BYTES: usize = 34;
+
+/// A whole run of Q4_0 or Q5_0 blocks rewritten as Q8_0 blocks (exact);
+/// `None` for types with no exact Q8_0 form.
+pub fn widen_to_q8_0(dtype: GgmlDType, data: &[u8]) -> Option<Vec<u8>> {
+    let convert: fn(&[u8], &mut [u8]) = match dtype {
+        GgmlDType::Q5_0 => q5_0_block_to_q8_0,
+        GgmlDType::Q4_0 => q4_0_block_to_q8_0,
+        _ => return None,
+    };
+    let src_block = dtype.type_size();
+    let mut out = vec![0u8; data.len() / src_block * Q8_0_BLOCK_BYTES];
+    for (src, dst) in data
+        .chunks_exact(src_block)
+        .zip(out.chunks_exact_mut(Q8_0_BLOCK_BYTES))
+    {
+        convert(src, dst);
+    }
+    Some(out)
+}
+
 /// Q5_0 block (f16 d, u32 high bits, 16 bytes of low nibbles) → Q8_0 block
 /// (f16 d, 32 × i8): same scale, q − 16 as the int8.
 pub fn q5_0_block_to_q8_0(src: &[u8], dst: &mut [u8]) {
@@ -35,7 +59,7 @@ mod tests {
     use super::*;
     use candle_core::Device;
     use candle_core::Tensor;
-    use candle_core::quantized::{GgmlDType, QTensor, ggml_file::qtensor_from_ggml};
+    use candle_core::quantized::{QTensor, ggml_file::qtensor_from_ggml};
 
     fn roundtrip(dtype: GgmlDType) {
         let dev = Device::Cpu;
@@ -51,19 +75,7 @@ mod tests {
             .unwrap()
             .to_vec1::<f32>()
             .unwrap();
-        let data = q.data().unwrap();
-        let mut out = vec![0u8; data.len() / dtype.type_size() * 34];
-        let f = if dtype == GgmlDType::Q5_0 {
-            q5_0_block_to_q8_0
-        } else {
-            q4_0_block_to_q8_0
-        };
-        for (s, d) in data
-            .chunks_exact(dtype.type_size())
-            .zip(out.chunks_exact_mut(34))
-        {
-            f(s, d);
-        }
+        let out = widen_to_q8_0(dtype, &q.data().unwrap()).unwrap();
         let q8 = qtensor_from_ggml(GgmlDType::Q8_0, &out, vec![4, 64], &dev).unwrap();
         let got = q8
             .dequantize(&dev)
