@@ -29,6 +29,7 @@ pub enum ConfigError {
 pub struct Config {
     pub models: ModelsConfig,
     pub runtime: RuntimeConfig,
+    pub store: StoreConfig,
     /// Where the embedded store and other state live.
     pub data_dir: PathBuf,
     /// The curated knowledge base (patterns, cases, regulations, lexicon, examples).
@@ -56,6 +57,49 @@ pub struct RuntimeConfig {
     pub llm_queue: usize,
 }
 
+/// Which vector store holds the collections.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreBackend {
+    /// Qdrant Edge in-process, under `data_dir`.
+    #[default]
+    Embedded,
+    /// A Qdrant server or cluster through `qdrant-client` (gRPC).
+    Remote,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    pub backend: StoreBackend,
+    /// gRPC URL of the Qdrant server (remote backend), e.g. `http://qdrant:6334`.
+    pub url: String,
+    /// API key of the Qdrant server, if it requires one.
+    pub api_key: Option<String>,
+    /// Prefix of every collection name, so several deployments can share a cluster.
+    pub collection_prefix: String,
+    /// Shards per collection when caseguard creates it (remote backend).
+    pub shard_number: u32,
+    /// Copies of each shard when caseguard creates a collection (remote backend).
+    pub replication_factor: u32,
+    /// Per-request timeout in seconds (remote backend).
+    pub timeout_secs: u64,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            backend: StoreBackend::Embedded,
+            url: "http://localhost:6334".into(),
+            api_key: None,
+            collection_prefix: "caseguard_".into(),
+            shard_number: 1,
+            replication_factor: 1,
+            timeout_secs: 30,
+        }
+    }
+}
+
 impl Default for ModelsConfig {
     fn default() -> Self {
         let dir = default_models_dir();
@@ -81,6 +125,7 @@ impl Default for Config {
         Self {
             models: ModelsConfig::default(),
             runtime: RuntimeConfig::default(),
+            store: StoreConfig::default(),
             data_dir: PathBuf::from("data"),
             knowledge_base: PathBuf::from("knowledge-base"),
         }
@@ -125,6 +170,24 @@ impl Config {
         }
         if let Some(p) = std::env::var_os("CASEGUARD_DATA_DIR") {
             self.data_dir = p.into();
+        }
+        if let Ok(v) = std::env::var("CASEGUARD_STORE") {
+            self.store.backend = match v.as_str() {
+                "embedded" => StoreBackend::Embedded,
+                "remote" => StoreBackend::Remote,
+                _ => {
+                    return Err(ConfigError::Env {
+                        var: "CASEGUARD_STORE",
+                        message: format!("'{v}' (expected embedded or remote)"),
+                    });
+                }
+            };
+        }
+        if let Ok(v) = std::env::var("CASEGUARD_QDRANT_URL") {
+            self.store.url = v;
+        }
+        if let Ok(v) = std::env::var("CASEGUARD_QDRANT_API_KEY") {
+            self.store.api_key = Some(v).filter(|k| !k.is_empty());
         }
         if let Ok(v) = std::env::var("CASEGUARD_EMBED_WEIGHTS") {
             self.models.embed_weights = match v.as_str() {

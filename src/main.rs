@@ -292,18 +292,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn open_store(config: &Config) -> anyhow::Result<caseguard::store::EdgeStore> {
+fn open_store(
+    config: &Config,
+) -> anyhow::Result<std::sync::Arc<dyn caseguard::store::VectorStore>> {
     std::fs::create_dir_all(&config.data_dir).map_err(|e| {
         anyhow::anyhow!(
             "cannot create data directory {}: {e}",
             config.data_dir.display()
         )
     })?;
-    Ok(caseguard::store::EdgeStore::open(&config.data_dir, 384)?)
+    Ok(caseguard::store::open(
+        config,
+        caseguard::store::KB_COLLECTION,
+        384,
+    )?)
 }
 
 fn kb_command(config: &Config, command: KbCommand) -> anyhow::Result<ExitCode> {
-    use caseguard::store::{Filter, Mode, SearchRequest, VectorStore};
+    use caseguard::store::{Filter, Mode, SearchRequest};
     let store = open_store(config)?;
     match command {
         KbCommand::Ingest { paths } => {
@@ -316,7 +322,7 @@ fn kb_command(config: &Config, command: KbCommand) -> anyhow::Result<ExitCode> {
             );
             let report = caseguard::kb::ingest::ingest_paths(
                 &embedder,
-                &store,
+                store.as_ref(),
                 &paths,
                 |f, done, total| {
                     bar.set_length(total as u64);
@@ -411,7 +417,7 @@ fn kb_command(config: &Config, command: KbCommand) -> anyhow::Result<ExitCode> {
                 filter: Filter {
                     kinds: kind,
                     schemes: scheme,
-                    doc_ids: Vec::new(),
+                    ..Filter::default()
                 },
                 limit: limit.clamp(1, 100),
                 mode,
@@ -453,7 +459,7 @@ fn load_lexicon(config: &Config) -> caseguard::kb::lexicon::Lexicon {
 }
 
 fn eval_retrieval(config: &Config, set: &std::path::Path) -> anyhow::Result<ExitCode> {
-    use caseguard::store::{Mode, SearchRequest, VectorStore};
+    use caseguard::store::{Mode, SearchRequest};
     #[derive(serde::Deserialize)]
     struct Query {
         query: String,
@@ -475,7 +481,7 @@ fn eval_retrieval(config: &Config, set: &std::path::Path) -> anyhow::Result<Exit
     let store = open_store(config)?;
     let report = caseguard::kb::ingest::ingest_paths(
         &embedder,
-        &store,
+        store.as_ref(),
         std::slice::from_ref(&config.knowledge_base),
         |_, _, _| {},
     )?;

@@ -63,6 +63,30 @@ impl EmbedService {
     }
 }
 
+/// Passages per embedding job when ingesting through the service, so that
+/// queries queued meanwhile wait for one batch, not for a whole ingest.
+const INGEST_BATCH: usize = 64;
+
+/// For ingestion from a blocking task (never from an async one): queues the
+/// texts to the embedding worker in batches and waits.
+impl crate::kb::ingest::PassageEmbedder for EmbedService {
+    fn embed_passages(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let mut out = Vec::with_capacity(texts.len());
+        for batch in texts.chunks(INGEST_BATCH) {
+            let owned: Vec<String> = batch.iter().map(|t| t.to_string()).collect();
+            let vectors = self
+                .worker
+                .run_blocking(move |e| {
+                    let refs: Vec<&str> = owned.iter().map(String::as_str).collect();
+                    e.embed(&refs, Role::Passage)
+                })
+                .map_err(|e| EmbedError::Compute(e.to_string()))??;
+            out.extend(vectors);
+        }
+        Ok(out)
+    }
+}
+
 /// Text pieces as they are produced, and the summary when generation ends.
 pub type GenerationStream = (
     mpsc::Receiver<String>,

@@ -7,8 +7,10 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use caseguard::config::StoreConfig;
 use caseguard::store::{
-    ChunkRecord, EdgeStore, Filter, Mode, SearchRequest, StoreError, VectorStore,
+    ChunkRecord, EdgeStore, FieldCondition, Fields, Filter, Mode, RemoteStore, SearchRequest,
+    StoreError, VectorStore,
 };
 
 const DIM: usize = 384;
@@ -249,6 +251,7 @@ mod suite {
             kinds: k.iter().map(|s| s.to_string()).collect(),
             schemes: sc.iter().map(|s| s.to_string()).collect(),
             doc_ids: d.iter().map(|s| s.to_string()).collect(),
+            ..Filter::default()
         };
         assert_eq!(
             docs_for(f(&[], &[], &[])),
@@ -295,6 +298,86 @@ mod suite {
         let hits = s.search(&req).unwrap();
         assert_eq!(hits.len(), 5);
         assert!(hits.iter().all(|h| h.chunk.kind == "regulation"));
+    }
+
+    /// Conditions on other payload paths: keywords and numeric ranges inside
+    /// `extra`, with scroll, count, search and delete.
+    pub fn field_conditions(s: &dyn VectorStore) {
+        let chunks: Vec<_> = (0..6)
+            .map(|i| {
+                let mut c = chunk(&format!("a{i}"), 0, "assessment", &["none"], "记录");
+                let grade = ["red", "yellow", "green"][i % 3];
+                c.extra = serde_json::json!({
+                    "grade": grade,
+                    "created_ms": 1000 * i as u64,
+                });
+                c
+            })
+            .collect();
+        s.upsert(&chunks).unwrap();
+        s.upsert(&doc("other", 2, "case", &[])).unwrap();
+        let any = |key: &str, values: &[&str]| FieldCondition::AnyOf {
+            key: key.into(),
+            values: values.iter().map(|v| v.to_string()).collect(),
+        };
+        let docs = |filter: &Filter| {
+            let mut d: Vec<String> = s
+                .scroll(filter, Fields::Only(&["doc_id"]), false)
+                .unwrap()
+                .into_iter()
+                .map(|p| p.payload["doc_id"].as_str().unwrap().to_string())
+                .collect();
+            d.sort();
+            d
+        };
+        let red = Filter {
+            fields: vec![any("extra.grade", &["red"])],
+            ..Filter::default()
+        };
+        assert_eq!(docs(&red), ["a0", "a3"]);
+        let recent_not_green = Filter {
+            kinds: vec!["assessment".into()],
+            fields: vec![
+                any("extra.grade", &["red", "yellow"]),
+                FieldCondition::Range {
+                    key: "extra.created_ms".into(),
+                    gte: Some(1000.0),
+                    lt: Some(4000.0),
+                },
+            ],
+            ..Filter::default()
+        };
+        assert_eq!(docs(&recent_not_green), ["a1", "a3"]);
+        assert_eq!(s.count_where(&recent_not_green).unwrap(), 2);
+        // Only the asked-for fields come back, and no vector unless asked for.
+        let p = &s.scroll(&red, Fields::Only(&["doc_id"]), false).unwrap()[0];
+        assert_eq!(p.payload.len(), 1);
+        assert!(p.dense.is_empty());
+        let p = &s.scroll(&red, Fields::All, true).unwrap()[0];
+        assert_eq!(p.payload["extra"]["grade"], "red");
+        assert_eq!(p.dense.len(), DIM);
+        // Search honours them too.
+        let mut req = dense_req(unit_vec(9), 50);
+        req.filter = red.clone();
+        let mut hit_docs: Vec<_> = s
+            .search(&req)
+            .unwrap()
+            .into_iter()
+            .map(|h| h.chunk.doc_id)
+            .collect();
+        hit_docs.sort();
+        assert_eq!(hit_docs, ["a0", "a3"]);
+        // Delete by condition, keeping one id.
+        let keep = [caseguard::store::point_id(&ChunkRecord::make_id("a0", 0))];
+        assert_eq!(s.delete_where(&red, &keep).unwrap(), 1);
+        assert_eq!(docs(&red), ["a0"]);
+        assert_eq!(s.count().unwrap(), 7);
+        // A delete without any condition is refused, not a wipe.
+        assert!(matches!(
+            s.delete_where(&Filter::default(), &[]),
+            Err(StoreError::Invalid(_))
+        ));
+        assert_eq!(s.count().unwrap(), 7);
     }
 
     pub fn replace_doc_leaves_no_orphans(s: &dyn VectorStore) {
@@ -580,12 +663,163 @@ mod edge_backend {
         sparse_matches_chinese,
         hybrid_ranks_both_first,
         filters,
+        field_conditions,
         replace_doc_leaves_no_orphans,
         delete_doc,
         doc_hash,
         list_docs_and_doc_chunks,
         concurrent_searches,
     );
+
+    #[test]
+    fn collections_are_separate() {
+        let dir = TempDir::new("collections");
+        let kb = EdgeStore::open(&dir.0, DIM).unwrap();
+        let other = EdgeStore::open_collection(&dir.0, "assessments", DIM).unwrap();
+        kb.upsert(&doc("k", 2, "case", &[])).unwrap();
+        other.upsert(&doc("a", 3, "assessment", &[])).unwrap();
+        assert_eq!((kb.count().unwrap(), other.count().unwrap()), (2, 3));
+        assert!(dir.0.join("kb").is_dir() && dir.0.join("assessments").is_dir());
+        for bad in ["", "../kb", "KB", "a b"] {
+            let err = EdgeStore::open_collection(&dir.0, bad, DIM).unwrap_err();
+            assert!(matches!(err, StoreError::Open { .. }), "{bad}: {err}");
+        }
+    }
+
+    fn disk_bytes(dir: &std::path::Path) -> u64 {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().metadata().unwrap().blocks() * 512)
+            .sum()
+    }
+
+    fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                copy_dir(&e.path(), &to.join(e.file_name()));
+            } else {
+                std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn compaction_keeps_everything_and_later_updates_win() {
+        let dir = TempDir::new("compact");
+        let s = EdgeStore::open(&dir.0, DIM).unwrap();
+        // Rewrite one document many times so the WAL holds far more than the store.
+        for v in 0..30 {
+            let mut chunks = doc("p", 6, "pattern", &["credit_repair"]);
+            for c in &mut chunks {
+                c.content_hash = format!("v{v}");
+            }
+            s.replace_doc("p", &chunks).unwrap();
+        }
+        s.upsert(&[chunk("z", 0, "case", &[], "征信修复骗局")])
+            .unwrap();
+        s.upsert(&doc("gone", 3, "case", &[])).unwrap();
+        s.delete_doc("gone").unwrap();
+        // Dense ranks are exact; BM25 ties among the near-identical filler
+        // chunks may break differently in a new segment, so the sparse query
+        // names a term only one chunk has.
+        let dense = dense_req(unit_vec(5), 10);
+        let sparse = SearchRequest {
+            text: "征信修复".into(),
+            limit: 10,
+            mode: Mode::Sparse,
+            ..Default::default()
+        };
+        let search = |s: &EdgeStore| {
+            let mut hits = s.search(&dense).unwrap();
+            hits.extend(s.search(&sparse).unwrap());
+            hits
+        };
+        let before = (
+            s.list_docs().unwrap(),
+            search(&s),
+            s.doc_chunks("p").unwrap(),
+        );
+        let wal = dir.0.join("kb").join("wal");
+        let wal_before = disk_bytes(&wal);
+        let s = s.compact().unwrap();
+        assert!(
+            disk_bytes(&wal) < wal_before / 4,
+            "{wal_before} -> {}",
+            disk_bytes(&wal)
+        );
+        let after = (
+            s.list_docs().unwrap(),
+            search(&s),
+            s.doc_chunks("p").unwrap(),
+        );
+        assert_eq!(after.0, before.0);
+        assert_eq!(after.2, before.2);
+        // Same hits, same cosine scores; BM25 scores may differ, since the old
+        // segments' IDF statistics still counted the deleted points.
+        let brief = |h: &[caseguard::store::Hit]| {
+            h.iter()
+                .map(|h| match h.chunk.kind.as_str() {
+                    "pattern" => format!("{} {:.5}", h.chunk.chunk_id, h.score),
+                    _ => h.chunk.chunk_id.clone(),
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(brief(&after.1), brief(&before.1));
+        assert_eq!(after.1.last().unwrap().chunk.chunk_id, "z#0");
+        // Later writes win over the copied points (their versions restart low).
+        let mut chunks = doc("p", 2, "pattern", &[]);
+        for c in &mut chunks {
+            c.content_hash = "after".into();
+        }
+        s.replace_doc("p", &chunks).unwrap();
+        assert_eq!(s.doc_hash("p").unwrap().as_deref(), Some("after"));
+        drop(s);
+        let s = EdgeStore::open(&dir.0, DIM).unwrap();
+        assert_eq!(s.doc_hash("p").unwrap().as_deref(), Some("after"));
+        assert_eq!(s.count().unwrap(), 3);
+        assert!(!dir.0.join("kb.compact").exists() && !dir.0.join("kb.old").exists());
+    }
+
+    #[test]
+    fn interrupted_compaction_is_recovered() {
+        let dir = TempDir::new("compact-crash");
+        let kb = dir.0.join("kb");
+        let tmp = dir.0.join("kb.compact");
+        {
+            let s = EdgeStore::open(&dir.0, DIM).unwrap();
+            s.upsert(&doc("a", 4, "case", &[])).unwrap();
+        }
+        // Killed while copying: the partial copy is discarded.
+        copy_dir(&kb, &tmp);
+        std::fs::remove_dir_all(tmp.join("segments")).unwrap();
+        {
+            let s = EdgeStore::open(&dir.0, DIM).unwrap();
+            assert_eq!(s.count().unwrap(), 4);
+            s.upsert(&doc("b", 2, "case", &[])).unwrap();
+        }
+        assert!(!tmp.exists());
+        // Killed after the copy was marked finished, before the swap: the copy
+        // (here: another store's content) replaces the shard.
+        let other = TempDir::new("compact-crash-copy");
+        {
+            let s = EdgeStore::open(&other.0, DIM).unwrap();
+            s.upsert(&doc("c", 9, "case", &[])).unwrap();
+        }
+        copy_dir(&other.0.join("kb"), &tmp);
+        std::fs::write(tmp.join("COMPACTED"), b"").unwrap();
+        assert_eq!(EdgeStore::open(&dir.0, DIM).unwrap().count().unwrap(), 9);
+        // Killed between the two renames: the shard is gone, the copy takes its place.
+        copy_dir(&kb, &tmp);
+        std::fs::write(tmp.join("COMPACTED"), b"").unwrap();
+        std::fs::rename(&kb, dir.0.join("kb.old")).unwrap();
+        let s = EdgeStore::open(&dir.0, DIM).unwrap();
+        assert_eq!(s.count().unwrap(), 9);
+        assert!(!tmp.exists() && !dir.0.join("kb.old").exists());
+        assert!(!kb.join("COMPACTED").exists());
+    }
 
     #[test]
     fn persistence() {
@@ -701,5 +935,104 @@ mod edge_backend {
         let t = std::time::Instant::now();
         assert_eq!(s.list_docs().unwrap().len(), 500);
         eprintln!("list_docs: {:?}", t.elapsed());
+    }
+}
+
+/// The same suite against a real Qdrant server, when `QDRANT_URL` names one
+/// (gRPC, e.g. `http://localhost:6334`; `QDRANT_API_KEY` if it needs one).
+/// Each test works in its own collection and drops it afterwards. Without
+/// `QDRANT_URL` the tests say so and return.
+mod remote_backend {
+    use super::*;
+
+    struct Remote {
+        store: RemoteStore,
+    }
+
+    impl Drop for Remote {
+        fn drop(&mut self) {
+            let _ = self.store.drop_collection();
+        }
+    }
+
+    fn config() -> Option<StoreConfig> {
+        let url = std::env::var("QDRANT_URL").ok().filter(|u| !u.is_empty())?;
+        Some(StoreConfig {
+            url,
+            api_key: std::env::var("QDRANT_API_KEY").ok(),
+            collection_prefix: format!("cgtest_{}_", std::process::id()),
+            ..StoreConfig::default()
+        })
+    }
+
+    fn remote(name: &str) -> Option<Remote> {
+        let Some(cfg) = config() else {
+            eprintln!("QDRANT_URL is not set: skipping the remote-store test `{name}`");
+            return None;
+        };
+        let store = RemoteStore::connect(&cfg, name, DIM).unwrap();
+        // A leftover from an interrupted run starts empty.
+        store.drop_collection().unwrap();
+        Some(Remote {
+            store: RemoteStore::connect(&cfg, name, DIM).unwrap(),
+        })
+    }
+
+    macro_rules! remote_tests {
+        ($($name:ident),* $(,)?) => {$(
+            #[test]
+            fn $name() {
+                if let Some(r) = remote(stringify!($name)) {
+                    suite::$name(&r.store);
+                }
+            }
+        )*};
+    }
+
+    remote_tests!(
+        dense_finds_nearest,
+        sparse_matches_chinese,
+        hybrid_ranks_both_first,
+        filters,
+        field_conditions,
+        replace_doc_leaves_no_orphans,
+        delete_doc,
+        doc_hash,
+        list_docs_and_doc_chunks,
+        concurrent_searches,
+    );
+
+    #[test]
+    fn persistence() {
+        let Some(r) = remote("persistence") else {
+            return;
+        };
+        let cfg = config().unwrap();
+        suite::persistence(&move || {
+            Box::new(RemoteStore::connect(&cfg, "persistence", DIM).unwrap())
+        });
+        drop(r);
+    }
+
+    #[test]
+    fn reconnect_with_other_dimension_is_refused() {
+        let Some(r) = remote("dim") else {
+            return;
+        };
+        let err = RemoteStore::connect(&config().unwrap(), "dim", 768).unwrap_err();
+        assert!(matches!(err, StoreError::Open { .. }), "{err}");
+        drop(r);
+    }
+
+    #[test]
+    fn unreachable_server_is_a_clear_error() {
+        let cfg = StoreConfig {
+            url: "http://127.0.0.1:9".into(),
+            timeout_secs: 2,
+            ..StoreConfig::default()
+        };
+        let err = RemoteStore::connect(&cfg, "kb", DIM).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("127.0.0.1:9"), "{msg}");
     }
 }

@@ -13,6 +13,19 @@ use super::{Document, KbError};
 use crate::embed::{EmbedError, Embedder, Role};
 use crate::store::{ChunkRecord, StoreError, VectorStore};
 
+/// What ingestion needs from an embedding model: passage vectors. The
+/// engine itself (CLI) and the embedding service (server, from a blocking
+/// task) both provide it.
+pub trait PassageEmbedder {
+    fn embed_passages(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError>;
+}
+
+impl PassageEmbedder for Embedder {
+    fn embed_passages(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        self.embed(texts, Role::Passage)
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
     #[error(transparent)]
@@ -126,7 +139,7 @@ fn records(doc: &Document, hash: &str, ingested_at: &str) -> Vec<ChunkRecord> {
 /// Index documents (see the module comment). Chunks of all changed
 /// documents are embedded together, so the encoder sees full batches.
 pub fn ingest_documents(
-    embedder: &Embedder,
+    embedder: &dyn PassageEmbedder,
     store: &dyn VectorStore,
     docs: &[Document],
 ) -> Result<Vec<(Outcome, usize)>, IngestError> {
@@ -155,7 +168,11 @@ pub fn ingest_documents(
         .flat_map(|(_, rs)| rs.iter().map(embedding_text))
         .collect();
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-    let mut vectors = embedder.embed(&refs, Role::Passage)?.into_iter();
+    let mut vectors = if refs.is_empty() {
+        Vec::new().into_iter()
+    } else {
+        embedder.embed_passages(&refs)?.into_iter()
+    };
     for (i, mut rs) in pending {
         for r in &mut rs {
             r.dense = vectors.next().unwrap_or_default();
@@ -168,7 +185,7 @@ pub fn ingest_documents(
 
 /// Ingest files and folders; `progress` is told after each file.
 pub fn ingest_paths(
-    embedder: &Embedder,
+    embedder: &dyn PassageEmbedder,
     store: &dyn VectorStore,
     paths: &[PathBuf],
     mut progress: impl FnMut(&Path, usize, usize),

@@ -11,6 +11,7 @@ pub mod chunk;
 pub mod ingest;
 pub mod lexicon;
 pub mod parse;
+pub mod sync;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};

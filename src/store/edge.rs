@@ -1,10 +1,9 @@
-//! The embedded backend: one Qdrant Edge shard in-process, under the data
-//! directory. No server to run; the engine, its WAL and its segments live in
-//! `dir/kb`.
+//! The embedded backend: one Qdrant Edge shard per collection, in-process,
+//! under the data directory. No server to run; the engine, its WAL and its
+//! segments live in `dir/<collection>` (`dir/kb` for the knowledge base).
 //!
 //! Layout of a point: named dense vector `dense` (cosine), sparse vector `bm25`
-//! (IDF modifier; term weights from qdrant-edge's BM25 embedder with the
-//! multilingual tokenizer, which segments Chinese with jieba), payload from
+//! (IDF modifier; term weights from [`super::bm25`]), payload from
 //! [`super::payload`], keyword indexes on `kind`, `schemes`, `doc_id`.
 //!
 //! Concurrency: reads run in parallel, without a lock of ours. Writes, flushes
@@ -19,11 +18,10 @@
 //! except on drop: `EdgeShard` flushes in its destructor and panics if it
 //! cannot, so never remove the directory while the store is open.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use qdrant_edge::bm25_embed::{EdgeBm25, EdgeBm25Config};
 use qdrant_edge::{
     CountRequest, CreateIndex, Distance, EdgeConfig, EdgeShard, EdgeSparseVectorParams,
     EdgeVectorParams, FieldIndexOperations, Fusion, JsonPath, Modifier, NamedQuery, Payload,
@@ -34,10 +32,11 @@ use qdrant_edge::{
 };
 use serde_json::Value;
 
-use super::payload::{self, DOC_CHUNKS_KEY};
+use super::bm25::Bm25;
+use super::payload;
 use super::{
-    ChunkRecord, DENSE_VECTOR, DocSummary, Hit, Mode, RRF_K, SPARSE_VECTOR, SearchRequest,
-    StoreError, VectorStore, point_id,
+    ChunkRecord, DENSE_VECTOR, Fields, Filter, Hit, KB_COLLECTION, Mode, RRF_K, SPARSE_VECTOR,
+    SearchRequest, StoreError, StoredPoint, VectorStore, point_id,
 };
 
 /// Points per update operation (one WAL record each).
@@ -45,22 +44,10 @@ const UPSERT_BATCH: usize = 256;
 /// Points per scroll page.
 const SCROLL_PAGE: usize = 1024;
 
-/// The BM25 embedder settings: multilingual tokenizer (charabia: jieba word
-/// segmentation for Chinese, Unicode word boundaries for Latin scripts),
-/// English + Chinese stopwords, English Snowball stemming, lowercase.
-fn bm25_config() -> EdgeBm25Config {
-    serde_json::from_value(serde_json::json!({
-        "tokenizer": "multilingual",
-        "stopwords": { "languages": ["english", "chinese"] },
-        "stemmer": { "type": "snowball", "language": "english" },
-    }))
-    .expect("static BM25 config is valid")
-}
-
 /// Qdrant Edge, embedded.
 pub struct EdgeStore {
     shard: EdgeShard,
-    bm25: EdgeBm25,
+    bm25: Bm25,
     dim: usize,
     path: PathBuf,
     writer: Mutex<()>,
@@ -76,10 +63,101 @@ impl std::fmt::Debug for EdgeStore {
 }
 
 impl EdgeStore {
-    /// Open the store under `dir` (the shard lives in `dir/kb`), creating it
-    /// with dense vectors of `dim` dimensions if it does not exist yet.
+    /// Open the knowledge-base collection under `dir` (the shard lives in
+    /// `dir/kb`), creating it with dense vectors of `dim` dimensions if needed.
     pub fn open(dir: &Path, dim: usize) -> Result<Self, StoreError> {
-        let path = dir.join("kb");
+        Self::open_collection(dir, KB_COLLECTION, dim)
+    }
+
+    /// Open (or create) the collection `name` under `dir`, in `dir/name`.
+    /// Finishes or discards a compaction a crash interrupted, and compacts
+    /// when the WAL has grown past [`WAL_COMPACT_BYTES`].
+    pub fn open_collection(dir: &Path, name: &str, dim: usize) -> Result<Self, StoreError> {
+        let path = dir.join(name);
+        if !valid_collection_name(name) {
+            return Err(StoreError::Open {
+                path: path.display().to_string(),
+                reason: format!("collection name `{name}` must be 1-64 of [a-z0-9_]"),
+            });
+        }
+        recover_compaction(&path)?;
+        let store = Self::open_at(&path, dim)?;
+        if disk_bytes(&path.join("wal")) > WAL_COMPACT_BYTES {
+            tracing::info!(path = %path.display(), "compacting the store's WAL");
+            return store.compact();
+        }
+        Ok(store)
+    }
+
+    /// Rebuild the shard without its WAL: copy every point (vectors and
+    /// payload as stored) into a fresh shard next to it, then swap the
+    /// directories. qdrant-edge 0.7.0 appends to its WAL forever and never
+    /// reads it back (every write here is flushed to the segments), and the
+    /// WAL cannot simply be deleted: its record numbers are the points'
+    /// versions, and a restarted numbering would make later updates lose
+    /// against older versions. A fresh shard renumbers everything.
+    /// Crash-safe: see [`recover_compaction`].
+    pub fn compact(self) -> Result<Self, StoreError> {
+        let path = self.path.clone();
+        let dim = self.dim;
+        let (tmp, _) = compaction_paths(&path);
+        let io = |e: std::io::Error| StoreError::Backend(format!("compaction: {e}"));
+        if tmp.exists() {
+            std::fs::remove_dir_all(&tmp).map_err(io)?;
+        }
+        let fresh = Self::open_at(&tmp, dim)?;
+        let mut copied = 0;
+        let mut offset = None;
+        loop {
+            let (records, next) = self
+                .shard
+                .scroll(ScrollRequest {
+                    offset,
+                    limit: Some(SCROLL_PAGE),
+                    filter: None,
+                    with_payload: Some(WithPayloadInterface::Bool(true)),
+                    with_vector: WithVector::Bool(true),
+                    order_by: None,
+                })
+                .map_err(backend)?;
+            copied += records.len();
+            let points = records
+                .into_iter()
+                .map(|r| PointStructPersisted {
+                    id: r.id,
+                    vector: persisted(r.vector),
+                    payload: r.payload,
+                })
+                .collect::<Vec<_>>();
+            if !points.is_empty() {
+                fresh
+                    .shard
+                    .update(UpdateOperation::PointOperation(
+                        PointOperations::UpsertPoints(PointInsertOperations::PointsList(points)),
+                    ))
+                    .map_err(backend)?;
+            }
+            match next {
+                Some(n) => offset = Some(n),
+                None => break,
+            }
+        }
+        fresh.flush()?;
+        let fresh_count = fresh.count_filter(None)?;
+        if fresh_count != copied {
+            return Err(StoreError::Backend(format!(
+                "compaction copied {copied} points but the copy holds {fresh_count}"
+            )));
+        }
+        drop(fresh);
+        drop(self);
+        std::fs::write(tmp.join(COMPACTED_MARK), b"").map_err(io)?;
+        recover_compaction(&path)?;
+        Self::open_at(&path, dim)
+    }
+
+    fn open_at(path: &Path, dim: usize) -> Result<Self, StoreError> {
+        let path = path.to_path_buf();
         let open_err = |reason: String| StoreError::Open {
             path: path.display().to_string(),
             reason,
@@ -119,7 +197,7 @@ impl EdgeStore {
         } else {
             EdgeShard::new(&path, config).map_err(|e| open_err(e.to_string()))?
         };
-        let bm25 = EdgeBm25::new(bm25_config()).map_err(|e| open_err(e.to_string()))?;
+        let bm25 = Bm25::new()?;
         let store = Self {
             shard,
             bm25,
@@ -134,29 +212,14 @@ impl EdgeStore {
         Ok(store)
     }
 
-    /// Dimension of the dense vectors.
-    pub fn dim(&self) -> usize {
-        self.dim
-    }
-
     /// Directory of the shard.
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    /// Run qdrant-edge's optimisers (merge segments, vacuum deletions, build
-    /// the HNSW index once a segment is past the indexing threshold). Edge has
-    /// no background optimiser, so call this after a large ingest. Blocking.
-    pub fn optimize(&self) -> Result<bool, StoreError> {
-        let _w = self.lock_writer();
-        let changed = self.shard.optimize().map_err(backend)?;
-        self.flush_shard()?;
-        Ok(changed)
-    }
-
     /// The BM25 sparse vector of a query (for tests and diagnostics).
     pub fn bm25_query(&self, text: &str) -> (Vec<u32>, Vec<f32>) {
-        let v = self.bm25.embed_query(text);
+        let v = self.bm25.query(text);
         (v.indices, v.values)
     }
 
@@ -196,25 +259,13 @@ impl EdgeStore {
         self.writer.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn bm25_text(c: &ChunkRecord) -> String {
-        let mut s = String::with_capacity(c.title.len() + c.text.len() + 2);
-        s.push_str(&c.title);
-        s.push('\n');
-        if let Some(h) = &c.heading {
-            s.push_str(h);
-            s.push('\n');
-        }
-        s.push_str(&c.text);
-        s
-    }
-
     fn to_point(&self, c: &ChunkRecord, doc_chunks: Option<usize>) -> PointStructPersisted {
         let mut vectors = HashMap::new();
         vectors.insert(
             DENSE_VECTOR.to_string(),
             VectorPersisted::Dense(c.dense.clone()),
         );
-        let sparse = self.bm25.embed_document(&Self::bm25_text(c));
+        let sparse = self.bm25.document(c);
         if !sparse.indices.is_empty() {
             vectors.insert(SPARSE_VECTOR.to_string(), VectorPersisted::Sparse(sparse));
         }
@@ -223,38 +274,6 @@ impl EdgeStore {
             vector: VectorStructPersisted::Named(vectors),
             payload: Some(Payload(payload::to_payload(c, doc_chunks))),
         }
-    }
-
-    /// Upsert without taking the writer lock or flushing (the caller does both).
-    fn upsert_locked(
-        &self,
-        chunks: &[ChunkRecord],
-        doc_chunks: Option<usize>,
-    ) -> Result<(), StoreError> {
-        for c in chunks {
-            payload::validate(c, self.dim)?;
-        }
-        for batch in chunks.chunks(UPSERT_BATCH) {
-            let points = batch.iter().map(|c| self.to_point(c, doc_chunks)).collect();
-            self.shard
-                .update(UpdateOperation::PointOperation(
-                    PointOperations::UpsertPoints(PointInsertOperations::PointsList(points)),
-                ))
-                .map_err(backend)?;
-        }
-        Ok(())
-    }
-
-    fn delete_by_filter_locked(&self, filter: Value) -> Result<usize, StoreError> {
-        let n = self.count_filter(Some(filter.clone()))?;
-        if n > 0 {
-            self.shard
-                .update(UpdateOperation::PointOperation(
-                    PointOperations::DeletePointsByFilter(parse_filter(filter)?),
-                ))
-                .map_err(backend)?;
-        }
-        Ok(n)
     }
 
     fn count_filter(&self, filter: Option<Value>) -> Result<usize, StoreError> {
@@ -267,42 +286,8 @@ impl EdgeStore {
             .map_err(backend)
     }
 
-    /// Every point matching `filter`, page by page.
-    fn scroll_all(
-        &self,
-        filter: Option<Value>,
-        with_payload: WithPayloadInterface,
-        with_vector: WithVector,
-    ) -> Result<Vec<(Payload, Option<VectorStructInternal>)>, StoreError> {
-        let filter = filter.map(parse_filter).transpose()?;
-        let mut out = Vec::new();
-        let mut offset = None;
-        loop {
-            let (records, next) = self
-                .shard
-                .scroll(ScrollRequest {
-                    offset,
-                    limit: Some(SCROLL_PAGE),
-                    filter: filter.clone(),
-                    with_payload: Some(with_payload.clone()),
-                    with_vector: with_vector.clone(),
-                    order_by: None,
-                })
-                .map_err(backend)?;
-            out.extend(
-                records
-                    .into_iter()
-                    .map(|r| (r.payload.unwrap_or_default(), r.vector)),
-            );
-            match next {
-                Some(n) => offset = Some(n),
-                None => return Ok(out),
-            }
-        }
-    }
-
     fn query(&self, req: &SearchRequest) -> Result<Vec<ScoredPoint>, StoreError> {
-        let filter = payload::filter_json(&req.filter)
+        let filter = payload::filter_json(&req.filter, &[])
             .map(parse_filter)
             .transpose()?;
         let dense = match &req.dense {
@@ -320,7 +305,7 @@ impl EdgeStore {
             None => None,
         };
         let sparse = {
-            let v: SparseVector = self.bm25.embed_query(&req.text);
+            let v: SparseVector = self.bm25.query(&req.text);
             (!v.indices.is_empty()).then(|| {
                 ScoringQuery::Vector(QueryEnum::Nearest(NamedQuery::new(
                     VectorInternal::Sparse(v),
@@ -375,66 +360,84 @@ impl EdgeStore {
 }
 
 impl VectorStore for EdgeStore {
-    fn upsert(&self, chunks: &[ChunkRecord]) -> Result<(), StoreError> {
-        let _w = self.lock_writer();
-        self.upsert_locked(chunks, None)?;
-        self.flush_shard()
-    }
-
-    fn delete_doc(&self, doc_id: &str) -> Result<usize, StoreError> {
-        let _w = self.lock_writer();
-        let n = self.delete_by_filter_locked(payload::doc_filter_json(doc_id, &[]))?;
-        self.flush_shard()?;
-        Ok(n)
-    }
-
-    fn replace_doc(&self, doc_id: &str, chunks: &[ChunkRecord]) -> Result<(), StoreError> {
-        if let Some(c) = chunks.iter().find(|c| c.doc_id != doc_id) {
-            return Err(StoreError::Invalid(format!(
-                "replace_doc(`{doc_id}`) got chunk `{}` of `{}`",
-                c.chunk_id, c.doc_id
-            )));
-        }
-        let mut ids: Vec<u64> = chunks.iter().map(|c| point_id(&c.chunk_id)).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        if ids.len() != chunks.len() {
-            return Err(StoreError::Invalid(format!(
-                "replace_doc(`{doc_id}`): duplicate chunk ids"
-            )));
-        }
+    fn write(&self, chunks: &[ChunkRecord], doc_chunks: Option<usize>) -> Result<(), StoreError> {
         for c in chunks {
             payload::validate(c, self.dim)?;
         }
         let _w = self.lock_writer();
-        // Stale chunks go first: if the process dies before the upsert ends, the
-        // chunks left disagree on hash or count, and `doc_hash` reports it.
-        self.delete_by_filter_locked(payload::doc_filter_json(doc_id, &ids))?;
-        self.upsert_locked(chunks, Some(chunks.len()))?;
+        for batch in chunks.chunks(UPSERT_BATCH) {
+            let points = batch.iter().map(|c| self.to_point(c, doc_chunks)).collect();
+            self.shard
+                .update(UpdateOperation::PointOperation(
+                    PointOperations::UpsertPoints(PointInsertOperations::PointsList(points)),
+                ))
+                .map_err(backend)?;
+        }
         self.flush_shard()
     }
 
-    fn doc_hash(&self, doc_id: &str) -> Result<Option<String>, StoreError> {
-        let fields = vec![json_path("content_hash"), json_path(DOC_CHUNKS_KEY)];
-        let points = self.scroll_all(
-            Some(payload::doc_filter_json(doc_id, &[])),
-            WithPayloadInterface::Fields(fields),
-            WithVector::Bool(false),
-        )?;
-        let mut hash: Option<String> = None;
-        for (p, _) in &points {
-            let h = payload::str_field(&p.0, "content_hash")?;
-            if hash.as_ref().is_some_and(|prev| *prev != h) {
-                return Ok(None);
-            }
-            if let Some(expected) = p.0.get(DOC_CHUNKS_KEY).and_then(Value::as_u64)
-                && expected as usize != points.len()
-            {
-                return Ok(None);
-            }
-            hash = Some(h);
+    fn delete_where(&self, filter: &Filter, keep: &[u64]) -> Result<usize, StoreError> {
+        let Some(filter) = payload::filter_json(filter, keep) else {
+            return Err(StoreError::Invalid(
+                "refusing to delete without a filter".into(),
+            ));
+        };
+        let _w = self.lock_writer();
+        let n = self.count_filter(Some(filter.clone()))?;
+        if n > 0 {
+            self.shard
+                .update(UpdateOperation::PointOperation(
+                    PointOperations::DeletePointsByFilter(parse_filter(filter)?),
+                ))
+                .map_err(backend)?;
+            self.flush_shard()?;
         }
-        Ok(hash)
+        Ok(n)
+    }
+
+    fn scroll(
+        &self,
+        filter: &Filter,
+        fields: Fields<'_>,
+        with_dense: bool,
+    ) -> Result<Vec<StoredPoint>, StoreError> {
+        let filter = payload::filter_json(filter, &[])
+            .map(parse_filter)
+            .transpose()?;
+        let with_payload = match fields {
+            Fields::All => WithPayloadInterface::Bool(true),
+            Fields::Only(keys) => {
+                WithPayloadInterface::Fields(keys.iter().map(|k| json_path(k)).collect())
+            }
+        };
+        let with_vector = if with_dense {
+            WithVector::Selector(vec![DENSE_VECTOR.to_string()])
+        } else {
+            WithVector::Bool(false)
+        };
+        let mut out = Vec::new();
+        let mut offset = None;
+        loop {
+            let (records, next) = self
+                .shard
+                .scroll(ScrollRequest {
+                    offset,
+                    limit: Some(SCROLL_PAGE),
+                    filter: filter.clone(),
+                    with_payload: Some(with_payload.clone()),
+                    with_vector: with_vector.clone(),
+                    order_by: None,
+                })
+                .map_err(backend)?;
+            out.extend(records.into_iter().map(|r| StoredPoint {
+                payload: r.payload.unwrap_or_default().0,
+                dense: dense_of(r.vector),
+            }));
+            match next {
+                Some(n) => offset = Some(n),
+                None => return Ok(out),
+            }
+        }
     }
 
     fn search(&self, req: &SearchRequest) -> Result<Vec<Hit>, StoreError> {
@@ -453,62 +456,115 @@ impl VectorStore for EdgeStore {
             .collect()
     }
 
-    fn list_docs(&self) -> Result<Vec<DocSummary>, StoreError> {
-        let fields = payload::SUMMARY_FIELDS
-            .iter()
-            .map(|f| json_path(f))
-            .collect();
-        let points = self.scroll_all(
-            None,
-            WithPayloadInterface::Fields(fields),
-            WithVector::Bool(false),
-        )?;
-        let mut docs: BTreeMap<String, DocSummary> = BTreeMap::new();
-        for (p, _) in points {
-            let m = &p.0;
-            let doc_id = payload::str_field(m, "doc_id")?;
-            if let Some(d) = docs.get_mut(&doc_id) {
-                d.chunks += 1;
-                continue;
-            }
-            let summary = DocSummary {
-                doc_id: doc_id.clone(),
-                title: payload::str_field(m, "title")?,
-                kind: payload::str_field(m, "kind")?,
-                schemes: payload::strings_field(m, "schemes"),
-                source: payload::str_field(m, "source")?,
-                version: payload::str_field(m, "version")?,
-                content_hash: payload::str_field(m, "content_hash")?,
-                chunks: 1,
-                ingested_at: payload::str_field(m, "ingested_at")?,
-            };
-            docs.insert(doc_id, summary);
-        }
-        Ok(docs.into_values().collect())
-    }
-
-    fn doc_chunks(&self, doc_id: &str) -> Result<Vec<ChunkRecord>, StoreError> {
-        let points = self.scroll_all(
-            Some(payload::doc_filter_json(doc_id, &[])),
-            WithPayloadInterface::Bool(true),
-            WithVector::Selector(vec![DENSE_VECTOR.to_string()]),
-        )?;
-        let mut chunks = points
-            .into_iter()
-            .map(|(p, v)| payload::from_payload(&p.0, dense_of(v)))
-            .collect::<Result<Vec<_>, _>>()?;
-        chunks.sort_by_key(|c| c.chunk_index);
-        Ok(chunks)
-    }
-
-    fn count(&self) -> Result<usize, StoreError> {
-        self.count_filter(None)
+    fn count_where(&self, filter: &Filter) -> Result<usize, StoreError> {
+        self.count_filter(payload::filter_json(filter, &[]))
     }
 
     fn flush(&self) -> Result<(), StoreError> {
         let _w = self.lock_writer();
         self.flush_shard()
     }
+
+    fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// Run qdrant-edge's optimisers (merge segments, vacuum deletions, build
+    /// the HNSW index once a segment is past the indexing threshold). Edge has
+    /// no background optimiser, so call this after a large ingest.
+    fn optimize(&self) -> Result<bool, StoreError> {
+        let _w = self.lock_writer();
+        let changed = self.shard.optimize().map_err(backend)?;
+        self.flush_shard()?;
+        Ok(changed)
+    }
+}
+
+/// The WAL size (on disk) past which opening a collection compacts it.
+pub const WAL_COMPACT_BYTES: u64 = 256 << 20;
+/// Written into a finished compaction copy, before the directories swap.
+const COMPACTED_MARK: &str = "COMPACTED";
+
+/// `dir/name.compact` (the copy being built) and `dir/name.old` (the
+/// replaced shard, until it is removed).
+fn compaction_paths(path: &Path) -> (PathBuf, PathBuf) {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".compact");
+    let mut old = path.as_os_str().to_owned();
+    old.push(".old");
+    (tmp.into(), old.into())
+}
+
+/// Bring the directories to a consistent state after a compaction that may
+/// have been interrupted at any step: an unfinished copy is discarded; a
+/// finished one (marked) replaces the shard; the replaced shard is removed.
+fn recover_compaction(path: &Path) -> Result<(), StoreError> {
+    let (tmp, old) = compaction_paths(path);
+    let io = |e: std::io::Error| StoreError::Open {
+        path: path.display().to_string(),
+        reason: format!("finishing an interrupted compaction: {e}"),
+    };
+    if tmp.exists() {
+        if tmp.join(COMPACTED_MARK).exists() {
+            if path.exists() {
+                if old.exists() {
+                    std::fs::remove_dir_all(&old).map_err(io)?;
+                }
+                std::fs::rename(path, &old).map_err(io)?;
+            }
+            std::fs::rename(&tmp, path).map_err(io)?;
+        } else {
+            std::fs::remove_dir_all(&tmp).map_err(io)?;
+        }
+    }
+    let mark = path.join(COMPACTED_MARK);
+    if mark.exists() {
+        std::fs::remove_file(mark).map_err(io)?;
+    }
+    if old.exists() {
+        std::fs::remove_dir_all(&old).map_err(io)?;
+    }
+    Ok(())
+}
+
+/// Bytes a directory's files occupy on disk (WAL segments are sparse
+/// preallocated files, so their length says little).
+fn disk_bytes(dir: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.metadata().ok())
+        .map(|m| m.blocks() * 512)
+        .sum()
+}
+
+fn persisted(v: Option<VectorStructInternal>) -> VectorStructPersisted {
+    let mut out = HashMap::new();
+    if let Some(VectorStructInternal::Named(m)) = v {
+        for (name, vector) in m {
+            match vector {
+                VectorInternal::Dense(d) => {
+                    out.insert(name, VectorPersisted::Dense(d));
+                }
+                VectorInternal::Sparse(s) => {
+                    out.insert(name, VectorPersisted::Sparse(s));
+                }
+                _ => {}
+            }
+        }
+    }
+    VectorStructPersisted::Named(out)
+}
+
+/// Collection names become directory names (and remote collection suffixes).
+pub fn valid_collection_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 fn dense_of(v: Option<VectorStructInternal>) -> Vec<f32> {

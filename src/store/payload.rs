@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{ChunkRecord, Filter, StoreError};
+use super::{ChunkRecord, FieldCondition, Filter, StoreError};
 
 /// Reserved payload key: how many chunks the document had when
 /// `replace_doc` wrote it (lets `doc_hash` detect an interrupted write).
@@ -93,29 +93,30 @@ fn missing(key: &str) -> StoreError {
     StoreError::Backend(format!("stored payload lacks `{key}`"))
 }
 
-/// Qdrant filter JSON for a [`Filter`]: one `match.any` per non-empty field,
-/// all of them under `must`. `None` when the filter is empty.
-pub fn filter_json(f: &Filter) -> Option<Value> {
-    let mut must = Vec::new();
-    for (key, values) in [
-        ("kind", &f.kinds),
-        ("schemes", &f.schemes),
-        ("doc_id", &f.doc_ids),
-    ] {
-        if !values.is_empty() {
-            must.push(json!({ "key": key, "match": { "any": values } }));
-        }
+/// Qdrant filter JSON (the embedded engine's serde form) for a [`Filter`]:
+/// every condition under `must`, and the points in `keep` under `must_not`.
+/// `None` when there is no condition at all.
+pub fn filter_json(f: &Filter, keep: &[u64]) -> Option<Value> {
+    let must: Vec<Value> = f
+        .conditions()
+        .into_iter()
+        .map(|c| match c {
+            FieldCondition::AnyOf { key, values } => {
+                json!({ "key": key, "match": { "any": values } })
+            }
+            FieldCondition::Range { key, gte, lt } => {
+                json!({ "key": key, "range": { "gte": gte, "lt": lt } })
+            }
+        })
+        .collect();
+    if must.is_empty() && keep.is_empty() {
+        return None;
     }
-    (!must.is_empty()).then(|| json!({ "must": must }))
-}
-
-/// Filter JSON for one document's chunks, except the points in `keep`.
-pub fn doc_filter_json(doc_id: &str, keep: &[u64]) -> Value {
-    let mut f = json!({ "must": [{ "key": "doc_id", "match": { "value": doc_id } }] });
+    let mut out = json!({ "must": must });
     if !keep.is_empty() {
-        f["must_not"] = json!([{ "has_id": keep }]);
+        out["must_not"] = json!([{ "has_id": keep }]);
     }
-    f
+    Some(out)
 }
 
 /// Check a chunk before it is written.
