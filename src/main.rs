@@ -113,6 +113,14 @@ enum KbCommand {
     },
     /// Remove a document and all its chunks
     Delete { doc_id: String },
+    /// Bring the store in step with the knowledge-base folder (default: the
+    /// configured one): index new and changed documents, remove the folder's
+    /// documents whose files are gone. `serve` does this itself.
+    Sync {
+        dir: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -312,6 +320,35 @@ fn kb_command(config: &Config, command: KbCommand) -> anyhow::Result<ExitCode> {
     use caseguard::store::{Filter, Mode, SearchRequest};
     let store = open_store(config)?;
     match command {
+        KbCommand::Sync { dir, json } => {
+            require_file(&config.models.embedding, "embedding model")?;
+            let embedder = Embedder::load(&config.models.embedding, config.models.embed_weights)?;
+            let dir = dir.unwrap_or_else(|| config.knowledge_base.clone());
+            if !dir.is_dir() {
+                anyhow::bail!("{} is not a folder", dir.display());
+            }
+            let report = caseguard::kb::sync::sync_dir(&embedder, store.as_ref(), &dir)?;
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                for (path, reason) in &report.failures {
+                    eprintln!("failed: {path}: {reason}");
+                }
+                println!(
+                    "{}: {} files; {} documents added, {} updated, {} unchanged, {} removed; {} failed",
+                    dir.display(),
+                    report.files,
+                    report.added,
+                    report.updated,
+                    report.unchanged,
+                    report.removed.len(),
+                    report.failures.len()
+                );
+            }
+            if !report.failures.is_empty() {
+                return Ok(ExitCode::from(2));
+            }
+        }
         KbCommand::Ingest { paths } => {
             require_file(&config.models.embedding, "embedding model")?;
             let embedder = Embedder::load(&config.models.embedding, config.models.embed_weights)?;
@@ -479,12 +516,7 @@ fn eval_retrieval(config: &Config, set: &std::path::Path) -> anyhow::Result<Exit
     require_file(&config.models.embedding, "embedding model")?;
     let embedder = Embedder::load(&config.models.embedding, config.models.embed_weights)?;
     let store = open_store(config)?;
-    let report = caseguard::kb::ingest::ingest_paths(
-        &embedder,
-        store.as_ref(),
-        std::slice::from_ref(&config.knowledge_base),
-        |_, _, _| {},
-    )?;
+    let report = caseguard::kb::sync::sync_dir(&embedder, store.as_ref(), &config.knowledge_base)?;
     eprintln!(
         "knowledge base: {} added, {} updated, {} unchanged",
         report.added, report.updated, report.unchanged

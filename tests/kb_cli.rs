@@ -123,6 +123,74 @@ fn hybrid_retrieval_on_the_seed_knowledge_base_meets_recall_target() {
     let _ = std::fs::remove_dir_all(&data);
 }
 
+/// `kb sync` indexes a folder, removes documents whose files are gone,
+/// never touches documents ingested from elsewhere, and removes nothing
+/// while a file of the folder is broken.
+#[test]
+fn sync_follows_the_folder() {
+    let data = tempdir("sync-data");
+    let folder = tempdir("sync-folder");
+    let other = tempdir("sync-other");
+    let write = |dir: &Path, name: &str, id: &str, body: &str| {
+        std::fs::write(
+            dir.join(name),
+            format!("---\nid: {id}\ntitle: {id}\nkind: case\nschemes: [none]\n---\n{body}\n"),
+        )
+        .unwrap();
+    };
+    write(&folder, "a.md", "sync-a", "借款人向银行申请分期还款。");
+    write(&folder, "b.md", "sync-b", "征信异议通过征信中心提交。");
+    write(&other, "c.md", "sync-c", "代理退保机构收取服务费。");
+    let sync = |args: &[&str]| {
+        let mut a = vec!["sync", folder.to_str().unwrap(), "--json"];
+        a.extend(args);
+        let o = kb(&data, &a);
+        let report: serde_json::Value = serde_json::from_str(out(&o).trim())
+            .unwrap_or_else(|e| panic!("{e}: {}{}", out(&o), String::from_utf8_lossy(&o.stderr)));
+        (o.status.code(), report)
+    };
+    let listed = || {
+        let mut ids: Vec<String> = out(&kb(&data, &["list", "--json"]))
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .map(|v| v["doc_id"].as_str().unwrap().to_string())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let (code, r) = sync(&[]);
+    assert_eq!((code, r["added"].as_u64()), (Some(0), Some(2)), "{r}");
+    assert!(
+        kb(&data, &["ingest", other.to_str().unwrap()])
+            .status
+            .success()
+    );
+    assert_eq!(listed(), ["sync-a", "sync-b", "sync-c"]);
+    // Unchanged: nothing to do.
+    let (_, r) = sync(&[]);
+    assert_eq!(
+        (r["unchanged"].as_u64(), r["added"].as_u64()),
+        (Some(2), Some(0)),
+        "{r}"
+    );
+    // A broken file: the others stay, nothing is removed, exit code 2.
+    std::fs::remove_file(folder.join("a.md")).unwrap();
+    std::fs::write(folder.join("broken.md"), "---\nid: [unclosed\n---\ntext\n").unwrap();
+    let (code, r) = sync(&[]);
+    assert_eq!(code, Some(2), "{r}");
+    assert_eq!(r["removed"].as_array().unwrap().len(), 0, "{r}");
+    assert_eq!(listed(), ["sync-a", "sync-b", "sync-c"]);
+    // Fixed: the deleted file's document goes; the one from elsewhere stays.
+    std::fs::remove_file(folder.join("broken.md")).unwrap();
+    let (code, r) = sync(&[]);
+    assert_eq!(code, Some(0), "{r}");
+    assert_eq!(r["removed"], serde_json::json!(["sync-a"]));
+    assert_eq!(listed(), ["sync-b", "sync-c"]);
+    for d in [data, folder, other] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}
+
 /// An ingest killed with SIGKILL mid-way leaves a store that reopens and
 /// answers; running the ingest again finishes the job with no duplicates.
 #[test]
