@@ -30,6 +30,7 @@ pub struct Config {
     pub models: ModelsConfig,
     pub runtime: RuntimeConfig,
     pub store: StoreConfig,
+    pub assess: crate::assess::pipeline::AssessConfig,
     /// Where the embedded store and other state live.
     pub data_dir: PathBuf,
     /// The curated knowledge base (patterns, cases, regulations, lexicon, examples).
@@ -126,6 +127,7 @@ impl Default for Config {
             models: ModelsConfig::default(),
             runtime: RuntimeConfig::default(),
             store: StoreConfig::default(),
+            assess: Default::default(),
             data_dir: PathBuf::from("data"),
             knowledge_base: PathBuf::from("knowledge-base"),
         }

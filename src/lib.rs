@@ -5,8 +5,12 @@
 //! `services` (models behind worker threads) → `embed`, `llm` (the engines)
 //! → `quant` (our Q8_0 kernel) → candle / tokenizers. `config` is read by all; `worker` is generic.
 
+/// Complaint/application → normalised text, fraud signals, cross-checks.
+pub mod assess;
 pub mod config;
 pub mod embed;
+/// The evidence chain for the legal team: facts, doubts, citations, report.
+pub mod evidence;
 pub mod kb;
 pub mod llm;
 pub mod models;

@@ -6,6 +6,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod assess_cli;
+
 use caseguard::config::Config;
 use caseguard::embed::{Embedder, Role, WeightFormat};
 use caseguard::llm::{GenerateParams, Llm};
@@ -70,10 +72,38 @@ enum Command {
         #[command(subcommand)]
         command: KbCommand,
     },
-    /// Quality measurements on labelled sets
+    /// Assess a complaint or loan application: grade, schemes, signals, evidence
+    Assess {
+        /// complaint or application
+        #[arg(long, default_value = "complaint")]
+        kind: String,
+        /// Structured application fields (a JSON object file)
+        #[arg(long)]
+        applicant: Option<PathBuf>,
+        /// Print the whole assessment as JSON
+        #[arg(long)]
+        json: bool,
+        /// A UTF-8 text file, or - for stdin
+        input: PathBuf,
+    },
+    /// Quality on labelled data: macro-F1, per-class precision/recall, false
+    /// positives on `none`, grade accuracy, calibration (ECE), latency
     Eval {
         #[command(subcommand)]
-        command: EvalCommand,
+        command: Option<EvalCommand>,
+        /// Labelled set: a JSON Lines file or a folder of them
+        #[arg(long, default_value = "eval/dev.jsonl")]
+        set: PathBuf,
+        /// Also score each classifier component alone
+        #[arg(long)]
+        ablate: bool,
+        /// Leave each item's own document out of retrieval (for sets that are
+        /// in the knowledge base, such as knowledge-base/examples)
+        #[arg(long)]
+        leave_one_out: bool,
+        /// Print per-item predictions as JSON Lines after the report
+        #[arg(long)]
+        predictions: bool,
     },
     /// Model files
     Models {
@@ -256,8 +286,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Kb { command } => return kb_command(&config, command),
         Command::Eval {
-            command: EvalCommand::Retrieval { set },
+            command: Some(EvalCommand::Retrieval { set }),
+            ..
         } => return eval_retrieval(&config, &set),
+        Command::Eval {
+            command: None,
+            set,
+            ablate,
+            leave_one_out,
+            predictions,
+        } => return assess_cli::eval(&config, &set, ablate, leave_one_out, predictions),
+        Command::Assess {
+            kind,
+            applicant,
+            json,
+            input,
+        } => return assess_cli::assess(&config, &kind, applicant.as_deref(), json, &input),
         Command::Models {
             command: ModelsCommand::Info { json },
         } => {

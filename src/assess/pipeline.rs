@@ -1,0 +1,660 @@
+//! The assessment pipeline: text (and structured fields) in, assessment out.
+//!
+//! normalise + signals → one query embedding → retrieval of labelled
+//! neighbours (same channel) and of facts (patterns, cases, regulations) →
+//! classification (neighbours + signals, and the LLM's label scores when the
+//! fast components leave doubt or config asks for it) → grade and reasons →
+//! evidence chain. Models are reached through their services (bounded
+//! queues); store calls run on blocking threads.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::applicant::Applicant;
+use super::classify::{Classification, ClassifierParams, Components, Neighbour, classify};
+use super::grade::{Grade, GradeParams, grade};
+use super::schemes::SchemeSet;
+use super::signals::{Channel, Detector, Signal};
+use crate::embed::Role;
+use crate::evidence::{self, Evidence};
+use crate::kb::lexicon::Lexicon;
+use crate::services::{EmbedService, LlmService, ServiceError};
+use crate::store::{FieldCondition, Filter, Hit, Mode, SearchRequest, StoreError, VectorStore};
+
+/// When the LLM's label scores take part.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LlmMode {
+    /// Never (fastest).
+    Off,
+    /// Only when neighbours and signals leave the top probability below
+    /// `llm_below` (the default: fast on clear cases, careful on the rest).
+    #[default]
+    Uncertain,
+    /// On every assessment.
+    Always,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AssessConfig {
+    pub classifier: ClassifierParams,
+    pub grade: GradeParams,
+    pub llm: LlmMode,
+    pub llm_below: f32,
+    /// Labelled examples retrieved as neighbours.
+    pub neighbours: usize,
+    /// Knowledge-base chunks (patterns, cases, regulations) cited.
+    pub facts: usize,
+    /// Longest text accepted, in characters.
+    pub max_text_chars: usize,
+}
+
+impl Default for AssessConfig {
+    fn default() -> Self {
+        Self {
+            classifier: ClassifierParams::default(),
+            grade: GradeParams::default(),
+            llm: LlmMode::Uncertain,
+            llm_below: 0.75,
+            neighbours: 12,
+            facts: 8,
+            max_text_chars: 20_000,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AssessError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// What a handler submits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssessInput {
+    pub kind: Channel,
+    pub text: String,
+    #[serde(default)]
+    pub applicant: Option<Applicant>,
+    #[serde(default)]
+    pub metadata: Option<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SchemeScore {
+    pub id: String,
+    pub name: String,
+    pub confidence: f32,
+}
+
+/// A knowledge-base chunk the assessment relies on; `id` ("K1"…) is what
+/// reasons, doubts and the draft cite.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Citation {
+    pub id: String,
+    pub doc_id: String,
+    pub chunk_id: String,
+    pub kind: String,
+    pub title: String,
+    pub schemes: Vec<String>,
+    pub excerpt: String,
+    pub score: f32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Versions {
+    pub caseguard: String,
+    pub embedding_model: String,
+    pub llm: String,
+    /// SHA-256 over the knowledge base's (document, content hash) pairs.
+    pub knowledge_base: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Timings {
+    pub signals_ms: f64,
+    pub embed_ms: f64,
+    pub retrieve_ms: f64,
+    pub llm_ms: f64,
+    pub total_ms: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Assessment {
+    pub id: String,
+    pub kind: Channel,
+    pub created_at: String,
+    pub grade: Grade,
+    /// A scheme id, `none`, or `insufficient_evidence`.
+    pub top_scheme: String,
+    /// Every scheme, by confidence.
+    pub schemes: Vec<SchemeScore>,
+    pub signals: Vec<Signal>,
+    pub citations: Vec<Citation>,
+    pub similar: Vec<Neighbour>,
+    pub evidence: Evidence,
+    pub reasons: Vec<String>,
+    /// Whether the LLM's label scores took part.
+    pub llm_consulted: bool,
+    pub versions: Versions,
+    pub timings: Timings,
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applicant: Option<Applicant>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Value>,
+}
+
+/// Options for evaluation runs.
+#[derive(Debug, Clone, Copy)]
+pub struct RunOptions<'a> {
+    pub components: Components,
+    /// Leave this knowledge-base document out of retrieval (leave-one-out
+    /// evaluation on the labelled examples).
+    pub exclude_doc: Option<&'a str>,
+}
+
+impl Default for RunOptions<'_> {
+    fn default() -> Self {
+        Self {
+            components: Components::Fused,
+            exclude_doc: None,
+        }
+    }
+}
+
+/// Labels and the knowledge-base version, reloaded when the KB changes.
+struct KbState {
+    schemes: Arc<SchemeSet>,
+    version: String,
+}
+
+pub struct Assessor {
+    embed: EmbedService,
+    llm: Option<LlmService>,
+    store: Arc<dyn VectorStore>,
+    lexicon: RwLock<Arc<Lexicon>>,
+    detector: RwLock<Arc<Detector>>,
+    kb: RwLock<Arc<KbState>>,
+    config: AssessConfig,
+    embedding_model: String,
+    /// Content-free label scores per (channel, candidates), for calibration.
+    llm_baseline: Mutex<HashMap<String, Vec<f32>>>,
+}
+
+fn ms(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1000.0
+}
+
+fn excerpt(text: &str, max_chars: usize) -> String {
+    let mut s: String = text.chars().take(max_chars).collect();
+    if text.chars().count() > max_chars {
+        s.push('…');
+    }
+    s
+}
+
+/// The short display name of a scheme for the LLM prompt (before any
+/// parenthesis).
+fn short_name(name: &str) -> &str {
+    name.split(['（', '(']).next().unwrap_or(name).trim()
+}
+
+impl Assessor {
+    /// Build the assessor; reads the label set and the knowledge-base version
+    /// from the store (blocking: call before serving or from a blocking task).
+    pub fn new(
+        embed: EmbedService,
+        llm: Option<LlmService>,
+        store: Arc<dyn VectorStore>,
+        lexicon: Lexicon,
+        config: AssessConfig,
+        embedding_model: String,
+    ) -> Result<Self, AssessError> {
+        let detector = Detector::new(&lexicon);
+        let a = Self {
+            embed,
+            llm,
+            store,
+            lexicon: RwLock::new(Arc::new(lexicon)),
+            detector: RwLock::new(Arc::new(detector)),
+            kb: RwLock::new(Arc::new(KbState {
+                schemes: Arc::new(SchemeSet::default()),
+                version: String::new(),
+            })),
+            config,
+            embedding_model,
+            llm_baseline: Mutex::new(HashMap::new()),
+        };
+        a.reload_kb()?;
+        Ok(a)
+    }
+
+    pub fn config(&self) -> &AssessConfig {
+        &self.config
+    }
+
+    pub fn schemes(&self) -> Arc<SchemeSet> {
+        self.kb
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .schemes
+            .clone()
+    }
+
+    pub fn kb_version(&self) -> String {
+        self.kb
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .version
+            .clone()
+    }
+
+    pub fn store(&self) -> &Arc<dyn VectorStore> {
+        &self.store
+    }
+
+    /// Re-read the label set and the knowledge-base version (after an
+    /// ingest or a sync). Blocking.
+    pub fn reload_kb(&self) -> Result<(), AssessError> {
+        let schemes = SchemeSet::load(self.store.as_ref())?;
+        let mut h = Sha256::new();
+        for d in self.store.list_docs()? {
+            h.update(d.doc_id.as_bytes());
+            h.update([0]);
+            h.update(d.content_hash.as_bytes());
+            h.update([1]);
+        }
+        let state = KbState {
+            schemes: Arc::new(schemes),
+            version: hex::encode(h.finalize())[..16].to_string(),
+        };
+        *self.kb.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(state);
+        self.llm_baseline
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        Ok(())
+    }
+
+    /// Swap in a new lexicon (the curated file changed).
+    pub fn set_lexicon(&self, lexicon: Lexicon) {
+        let detector = Detector::new(&lexicon);
+        *self.detector.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(detector);
+        *self.lexicon.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(lexicon);
+    }
+
+    /// Check an input before any work: a clear message for each problem.
+    pub fn validate(&self, input: &AssessInput) -> Result<(), AssessError> {
+        if input.text.trim().is_empty() {
+            return Err(AssessError::Invalid(
+                "`text` is empty: paste the complaint or the application notes".into(),
+            ));
+        }
+        let n = input.text.chars().count();
+        if n > self.config.max_text_chars {
+            return Err(AssessError::Invalid(format!(
+                "`text` has {n} characters; the limit is {} — split the material or keep the complaint itself",
+                self.config.max_text_chars
+            )));
+        }
+        if let Some(a) = &input.applicant {
+            a.validate()
+                .map_err(|e| AssessError::Invalid(format!("`applicant`: {e}")))?;
+        }
+        if let Some(m) = &input.metadata
+            && !m.is_object()
+        {
+            return Err(AssessError::Invalid(
+                "`metadata` must be a JSON object".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Assess one complaint or application.
+    pub async fn assess(&self, input: AssessInput) -> Result<Assessment, AssessError> {
+        self.assess_with(input, RunOptions::default()).await
+    }
+
+    pub async fn assess_with(
+        &self,
+        input: AssessInput,
+        opts: RunOptions<'_>,
+    ) -> Result<Assessment, AssessError> {
+        self.validate(&input)?;
+        let started = Instant::now();
+        let mut timings = Timings::default();
+        let kb = self.kb.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let set = kb.schemes.clone();
+
+        let t = Instant::now();
+        let detector = self
+            .detector
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let lexicon = self
+            .lexicon
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let signals = detector.detect(input.kind, &input.text, input.applicant.as_ref());
+        let query_text = lexicon.expand(&input.text);
+        timings.signals_ms = ms(t);
+
+        let t = Instant::now();
+        let vector = self
+            .embed
+            .embed(vec![query_text.clone()], Role::Query)
+            .await?
+            .pop()
+            .ok_or_else(|| AssessError::Internal("no query vector".into()))?;
+        timings.embed_ms = ms(t);
+
+        let t = Instant::now();
+        let (neighbours, fact_hits) = {
+            let store = self.store.clone();
+            let channel = match input.kind {
+                Channel::Complaint => "complaint",
+                Channel::Application => "application",
+            };
+            let exclude = opts.exclude_doc.map(str::to_string);
+            let n_neighbours = self.config.neighbours;
+            let n_facts = self.config.facts;
+            let vector = vector.clone();
+            let text = query_text.clone();
+            tokio::task::spawn_blocking(move || {
+                retrieve(
+                    store.as_ref(),
+                    vector,
+                    text,
+                    channel,
+                    exclude,
+                    n_neighbours,
+                    n_facts,
+                )
+            })
+            .await
+            .map_err(|e| AssessError::Internal(e.to_string()))??
+        };
+        timings.retrieve_ms = ms(t);
+
+        // Classification without the LLM first; the LLM joins when asked to
+        // or when that leaves doubt.
+        let p = &self.config.classifier;
+        let mut result: Classification = classify(
+            &set,
+            input.kind,
+            &neighbours,
+            &signals,
+            None,
+            opts.components,
+            p,
+        );
+        let top_fast = result.probabilities.iter().copied().fold(0.0, f32::max);
+        let want_llm = match (opts.components, self.config.llm) {
+            (Components::LlmOnly, _) => true,
+            (Components::NeighboursOnly | Components::SignalsOnly, _) => false,
+            (Components::Fused, LlmMode::Always) => true,
+            (Components::Fused, LlmMode::Uncertain) => top_fast < self.config.llm_below,
+            (Components::Fused, LlmMode::Off) => false,
+        };
+        let mut llm_consulted = false;
+        if want_llm && let Some(llm) = &self.llm {
+            let t = Instant::now();
+            let scores = self
+                .llm_label_scores(llm, &set, input.kind, &input.text, &fact_hits)
+                .await?;
+            timings.llm_ms = ms(t);
+            result = classify(
+                &set,
+                input.kind,
+                &neighbours,
+                &signals,
+                Some(scores),
+                opts.components,
+                p,
+            );
+            llm_consulted = true;
+        }
+
+        let verdict = grade(
+            &set,
+            &result.probabilities,
+            &signals,
+            &neighbours,
+            &self.config.grade,
+        );
+        let mut schemes: Vec<SchemeScore> = set
+            .schemes
+            .iter()
+            .zip(&result.probabilities)
+            .map(|(s, &c)| SchemeScore {
+                id: s.id.clone(),
+                name: s.name.clone(),
+                confidence: c,
+            })
+            .collect();
+        schemes.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+
+        // Citations: the retrieved facts, plus the top scheme's own card.
+        let mut hits = fact_hits;
+        if set.get(&verdict.top_scheme).is_some()
+            && !hits.iter().any(|h| h.chunk.doc_id == verdict.top_scheme)
+        {
+            let store = self.store.clone();
+            let id = verdict.top_scheme.clone();
+            let (v, q) = (vector.clone(), query_text.clone());
+            let card = tokio::task::spawn_blocking(move || {
+                store.search(&SearchRequest {
+                    dense: Some(v),
+                    text: q,
+                    filter: Filter {
+                        kinds: vec!["pattern".into()],
+                        doc_ids: vec![id],
+                        ..Filter::default()
+                    },
+                    limit: 1,
+                    mode: Mode::Hybrid,
+                })
+            })
+            .await
+            .map_err(|e| AssessError::Internal(e.to_string()))??;
+            hits.splice(0..0, card);
+        }
+        let citations: Vec<Citation> = hits
+            .into_iter()
+            .enumerate()
+            .map(|(i, h)| Citation {
+                id: format!("K{}", i + 1),
+                doc_id: h.chunk.doc_id,
+                chunk_id: h.chunk.chunk_id,
+                kind: h.chunk.kind,
+                title: h.chunk.title,
+                schemes: h.chunk.schemes,
+                excerpt: excerpt(&h.chunk.text, 240),
+                score: h.score,
+            })
+            .collect();
+        let evidence = evidence::build(&input.text, &signals, &citations, &verdict.top_scheme);
+        timings.total_ms = ms(started);
+        Ok(Assessment {
+            id: new_id(),
+            kind: input.kind,
+            created_at: crate::kb::ingest::now_rfc3339(),
+            grade: verdict.grade,
+            top_scheme: verdict.top_scheme,
+            schemes,
+            signals,
+            citations,
+            similar: neighbours.into_iter().take(5).collect(),
+            evidence,
+            reasons: verdict.reasons,
+            llm_consulted,
+            versions: Versions {
+                caseguard: env!("CARGO_PKG_VERSION").into(),
+                embedding_model: self.embedding_model.clone(),
+                llm: self
+                    .llm
+                    .as_ref()
+                    .map(|l| {
+                        l.info()
+                            .name
+                            .clone()
+                            .unwrap_or_else(|| l.info().architecture.clone())
+                    })
+                    .unwrap_or_default(),
+                knowledge_base: kb.version.clone(),
+            },
+            timings,
+            text: input.text,
+            applicant: input.applicant,
+            metadata: input.metadata,
+        })
+    }
+
+    /// Per-scheme log-likelihood of the scheme's name after a prompt with the
+    /// text and the top retrieved facts, minus the same for a content-free
+    /// prompt (contextual calibration: removes the model's bias towards some
+    /// names), normalised by the name's token count.
+    async fn llm_label_scores(
+        &self,
+        llm: &LlmService,
+        set: &SchemeSet,
+        channel: Channel,
+        text: &str,
+        facts: &[Hit],
+    ) -> Result<Vec<f32>, AssessError> {
+        let names: Vec<String> = set
+            .schemes
+            .iter()
+            .map(|s| format!(" {}", short_name(&s.name)))
+            .collect();
+        let what = match channel {
+            Channel::Complaint => "客户投诉",
+            Channel::Application => "贷款申请",
+        };
+        let reference: String = facts
+            .iter()
+            .filter(|h| h.chunk.kind == "pattern" || h.chunk.kind == "case")
+            .take(2)
+            .map(|h| format!("- {}：{}\n", h.chunk.title, excerpt(&h.chunk.text, 80)))
+            .collect();
+        let prompt = |body: &str, reference: &str| {
+            format!(
+                "请判断下面这份{what}属于哪种类型。\n参考资料：\n{reference}材料：{body}\n类型："
+            )
+        };
+        let key = format!("{what}|{}", names.join("|"));
+        let cached = self
+            .llm_baseline
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .cloned();
+        let baseline = match cached {
+            Some(b) => b,
+            None => {
+                let b = per_token(llm.score(prompt("（无）", ""), names.clone()).await?);
+                self.llm_baseline
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(key, b.clone());
+                b
+            }
+        };
+        let scored = per_token(
+            llm.score(prompt(&excerpt(text, 300), &reference), names)
+                .await?,
+        );
+        Ok(scored.iter().zip(&baseline).map(|(s, b)| s - b).collect())
+    }
+}
+
+fn per_token(scores: Vec<crate::llm::CandidateScore>) -> Vec<f32> {
+    scores
+        .into_iter()
+        .map(|c| c.logprob / c.tokens.max(1) as f32)
+        .collect()
+}
+
+/// Neighbours (labelled examples of the same channel, dense similarity) and
+/// facts (patterns, cases, regulations; hybrid).
+fn retrieve(
+    store: &dyn VectorStore,
+    vector: Vec<f32>,
+    text: String,
+    channel: &str,
+    exclude: Option<String>,
+    n_neighbours: usize,
+    n_facts: usize,
+) -> Result<(Vec<Neighbour>, Vec<Hit>), StoreError> {
+    let extra = usize::from(exclude.is_some());
+    let examples = store.search(&SearchRequest {
+        dense: Some(vector.clone()),
+        text: String::new(),
+        filter: Filter {
+            kinds: vec!["example".into()],
+            fields: vec![FieldCondition::AnyOf {
+                key: "extra.channel".into(),
+                values: vec![channel.into()],
+            }],
+            ..Filter::default()
+        },
+        limit: n_neighbours + extra,
+        mode: Mode::Dense,
+    })?;
+    let neighbours = examples
+        .into_iter()
+        .filter(|h| Some(&h.chunk.doc_id) != exclude.as_ref())
+        .take(n_neighbours)
+        .map(|h| Neighbour {
+            doc_id: h.chunk.doc_id,
+            title: h.chunk.title,
+            schemes: h.chunk.schemes,
+            similarity: h.score,
+        })
+        .collect();
+    // Several chunks of one document often match; cite each document once,
+    // by its best chunk.
+    let mut seen = std::collections::HashSet::new();
+    let facts = store
+        .search(&SearchRequest {
+            dense: Some(vector),
+            text,
+            filter: Filter {
+                kinds: vec!["pattern".into(), "case".into(), "regulation".into()],
+                ..Filter::default()
+            },
+            limit: 3 * n_facts + extra,
+            mode: Mode::Hybrid,
+        })?
+        .into_iter()
+        .filter(|h| Some(&h.chunk.doc_id) != exclude.as_ref())
+        .filter(|h| seen.insert(h.chunk.doc_id.clone()))
+        .take(n_facts)
+        .collect();
+    Ok((neighbours, facts))
+}
+
+/// A time-ordered id: `a` + UTC timestamp + random suffix.
+pub fn new_id() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    format!("a{:x}{:08x}", now.as_millis(), rand::random::<u32>())
+}
