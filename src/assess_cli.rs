@@ -22,10 +22,10 @@ fn parse_kind(kind: &str) -> anyhow::Result<Channel> {
 }
 
 /// Models, store (synced with the knowledge-base folder) and the assessor.
-pub fn build_assessor(config: &Config) -> anyhow::Result<Assessor> {
+pub fn build_assessor(config: &Config, load_llm: bool) -> anyhow::Result<Assessor> {
     super::require_file(&config.models.embedding, "embedding model")?;
     let embed = EmbedService::start(config)?;
-    let llm = if config.assess.llm == LlmMode::Off {
+    let llm = if config.assess.llm == LlmMode::Off && !load_llm {
         None
     } else {
         super::require_file(&config.models.llm, "LLM")?;
@@ -92,7 +92,7 @@ pub fn assess(
         }
         None => None,
     };
-    let assessor = build_assessor(config)?;
+    let assessor = build_assessor(config, false)?;
     let rt = runtime()?;
     let a = rt.block_on(assessor.assess(AssessInput {
         kind,
@@ -144,7 +144,7 @@ pub fn eval(
     predictions: bool,
 ) -> anyhow::Result<ExitCode> {
     let items = load_set(set).map_err(anyhow::Error::msg)?;
-    let assessor = Arc::new(build_assessor(config)?);
+    let assessor = Arc::new(build_assessor(config, ablate)?);
     let rt = runtime()?;
     let modes: &[(Components, &str)] = if ablate {
         &[

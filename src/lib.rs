@@ -6,6 +6,7 @@
 //! → `quant` (our Q8_0 kernel) → candle / tokenizers. `config` is read by all; `worker` is generic.
 
 /// Complaint/application → normalised text, fraud signals, cross-checks.
+pub mod api;
 pub mod assess;
 pub mod config;
 pub mod embed;

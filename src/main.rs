@@ -72,6 +72,11 @@ enum Command {
         #[command(subcommand)]
         command: KbCommand,
     },
+    /// Serve the HTTP API (indexes the knowledge-base folder at start and on change)
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080", env = "CASEGUARD_ADDR")]
+        addr: std::net::SocketAddr,
+    },
     /// Assess a complaint or loan application: grade, schemes, signals, evidence
     Assess {
         /// complaint or application
@@ -296,6 +301,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             leave_one_out,
             predictions,
         } => return assess_cli::eval(&config, &set, ablate, leave_one_out, predictions),
+        Command::Serve { addr } => {
+            tracing_subscriber::fmt()
+                .with_env_filter(
+                    tracing_subscriber::EnvFilter::try_from_default_env()
+                        .unwrap_or_else(|_| "info".into()),
+                )
+                .init();
+            let rt = tokio::runtime::Runtime::new()?;
+            rt.block_on(caseguard::api::serve(config, addr))?;
+            return Ok(ExitCode::SUCCESS);
+        }
         Command::Assess {
             kind,
             applicant,

@@ -155,7 +155,7 @@ pub fn grade(
     let mine: Vec<&Signal> = fraud_cues
         .iter()
         .copied()
-        .filter(|s| s.schemes.iter().any(|x| *x == scheme.id))
+        .filter(|s| s.schemes.contains(&scheme.id))
         .collect();
     let strong = mine
         .iter()
@@ -177,7 +177,7 @@ pub fn grade(
     }
     for n in neighbours
         .iter()
-        .filter(|n| n.schemes.iter().any(|x| *x == scheme.id))
+        .filter(|n| n.schemes.contains(&scheme.id))
         .take(2)
     {
         reasons.push(format!(

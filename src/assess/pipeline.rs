@@ -26,15 +26,20 @@ use crate::kb::lexicon::Lexicon;
 use crate::services::{EmbedService, LlmService, ServiceError};
 use crate::store::{FieldCondition, Filter, Hit, Mode, SearchRequest, StoreError, VectorStore};
 
-/// When the LLM's label scores take part.
+/// When the LLM's label scores take part in classification.
+///
+/// Off by default: on the dev set the shipped 270M Gemma's label scores
+/// raised false positives on legitimate complaints from 3% to 22% and the
+/// p50 latency from 45 ms to 700 ms, for no gain in macro-F1 (see README).
+/// A larger local model may earn its place; `eval --ablate` measures it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LlmMode {
     /// Never (fastest).
+    #[default]
     Off,
     /// Only when neighbours and signals leave the top probability below
-    /// `llm_below` (the default: fast on clear cases, careful on the rest).
-    #[default]
+    /// `llm_below`.
     Uncertain,
     /// On every assessment.
     Always,
@@ -60,7 +65,7 @@ impl Default for AssessConfig {
         Self {
             classifier: ClassifierParams::default(),
             grade: GradeParams::default(),
-            llm: LlmMode::Uncertain,
+            llm: LlmMode::Off,
             llm_below: 0.75,
             neighbours: 12,
             facts: 8,

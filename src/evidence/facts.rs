@@ -457,7 +457,7 @@ const CHANNELS: &[(&str, &str)] = &[
     ("信函|函件|本函|致函|邮寄|快递", "信函"),
 ];
 
-const DOCUMENTS: &str = "非恶意逾期证明|身份被冒用证明|征信修复完成报告|征信修复确认书|授权委托书|委托书|授权书|疾病证明|诊断证明|诊断书|贫困证明|困难证明|低保证明|失业证明|离职证明|收入证明|在职证明|结清证明|住院证明|医院证明|报警回执|受理回执|银行流水|收入流水|流水|借款合同|贷款合同|购房合同|购车合同|合同|营业执照|房产证|不动产权证书|不动产权证|投保单|保单|承诺书|确认书|律师函|协商函|停催函|异议书|异议申请书|申请书|通话录音|录音|通话记录|截图|病历|手术记录|身份证复印件|身份证|征信报告|发票|双录|个税记录|纳税记录|社保记录";
+const DOCUMENTS: &str = "非恶意逾期证明|身份被冒用证明|征信修复完成报告|征信修复确认书|授权委托书|委托书|授权书|疾病证明|诊断证明|诊断书|贫困证明|困难证明|低保证明|失业证明|离职证明|收入证明|在职证明|结清证明|住院证明|医院证明|报警回执|受理回执|银行流水|收入流水|流水|借款合同|贷款合同|购房合同|购车合同|合同|借款协议|还款协议|代理协议|协议|营业执照|房产证|不动产权证书|不动产权证|投保单|保单|承诺书|确认书|律师函|协商函|停催函|异议书|异议申请书|申请书|通话录音|录音|通话记录|截图|病历|手术记录|身份证复印件|身份证|征信报告|发票|双录|个税记录|纳税记录|社保记录";
 
 const ROLES: &str = "村委会|居委会|借款人|持卡人|投保人|被保险人|受益人|申请人|投诉人|委托人|受托人|代理人|共同还款人|担保人|紧急联系人|客户经理|理财经理|业务员|催收员|催收人员|中介|经销商|法务顾问|维权律师|律师|表哥|表弟|本人|客户";
 
@@ -467,7 +467,7 @@ const SURNAMES: &str = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦�
 
 /// Chars that cannot be part of an organisation name: where a name
 /// candidate is cut on the left ("交了1800块服务费给一家咨询公司" → 咨询公司).
-const NAME_STOPS: &str = "的了给向在和与跟是找被让由把到为及或从对将经已交付说请这那个家名位该其我你他她们受签加去过等于就都也还又再想称叫致附、，。；：,;: ";
+const NAME_STOPS: &str = "的了给向在和与跟是找被让由把到为及或从对将经已交付说请这那个家名位该其我你他她们受签加去过等于就都也还又再想称叫致附不要接买办问打年月日天周底前后里内具供有开、，。；：,;: ";
 
 /// Organisation names that are in fact agencies.
 const AGENCY_WORDS: &[&str] = &[
@@ -494,6 +494,7 @@ struct OtherPatterns {
     amount_digits: Regex,
     amount_wan: Regex,
     amount_symbol: Regex,
+    amount_after_verb: Regex,
     amount_chinese: Regex,
     date_full: Regex,
     date_dashed: Regex,
@@ -525,6 +526,10 @@ fn other_patterns() -> &'static OtherPatterns {
             ),
             amount_wan: re(r"([0-9]+(?:\.[0-9]+)?)\s*(亿|万)(多|余)?"),
             amount_symbol: re(r"(?:¥|￥|人民币|RMB|rmb)\s*((?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?)\s*(亿|万|千)?"),
+            // "花了3800找人": a bare number right after a money verb.
+            amount_after_verb: re(
+                r"(?:花了?|交了?|付了?|转了?|支付了?|欠了?|借了?|还了?|扣了?|收了?|赔了?)\s*([0-9]+(?:\.[0-9]+)?)",
+            ),
             amount_chinese: re(&format!(
                 "({cn}+)(亿|万)?({cn}*)(多|余)?(元|块钱|块)|({cn}+)(亿|万)({cn}*)(多|余)?"
             )),
@@ -688,7 +693,12 @@ fn other_candidates(f: &Folded) -> Vec<Candidate> {
     }
     for m in p.generic_proof.find_iter(t) {
         let name = trim_name(m.as_str());
-        if name.chars().count() >= 4 {
+        // A listed document ending here is reported as itself.
+        let listed = p
+            .documents
+            .find_iter(m.as_str())
+            .any(|d| d.end() == m.as_str().len());
+        if !listed && name.chars().count() >= 4 {
             let start = m.end() - name.len();
             push(start, m.end(), FactKind::Document, None, name.to_string());
         }
@@ -759,6 +769,20 @@ fn other_candidates(f: &Folded) -> Vec<Candidate> {
         }
         if let Some(x) = number(&c[1]) {
             amount(m.start(), m.end(), yuan(x, c.get(2).map(|u| u.as_str())));
+        }
+    }
+    for c in p.amount_after_verb.captures_iter(t) {
+        let m = c.get(1).expect("number");
+        let next = t[m.end()..].chars().next();
+        if next.is_some_and(|n| {
+            n.is_ascii_digit()
+                || n == '.'
+                || "个次期天月年%岁号倍份笔张人家万千百元块多余".contains(n)
+        }) {
+            continue;
+        }
+        if let Some(x) = number(m.as_str()) {
+            amount(m.start(), m.end(), x);
         }
     }
     for c in p.amount_symbol.captures_iter(t) {
@@ -1213,28 +1237,6 @@ mod tests {
             let facts = extract_facts(text);
             assert_spans_valid(text, &facts);
             let _ = mask_pii(text);
-        }
-    }
-}
-#[cfg(test)]
-mod scratch {
-    #[test]
-    fn scratch_facts() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/knowledge-base/examples");
-        let mut paths: Vec<_> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        paths.sort();
-        for path in paths {
-            for line in std::fs::read_to_string(&path).unwrap().lines().take(6) {
-                let v: serde_json::Value = serde_json::from_str(line).unwrap();
-                let text = v["text"].as_str().unwrap();
-                println!("== {}", text);
-                for f in super::extract_facts(text) {
-                    println!("   {} {:?} {} {:?}", f.id, f.kind, f.value, f.normalized);
-                }
-            }
         }
     }
 }

@@ -64,7 +64,9 @@ pub fn sync_dir(
     for f in &files {
         match parse_file(f) {
             Ok(parsed) => docs.extend(parsed),
-            Err(e) => report.failures.push((f.display().to_string(), e.to_string())),
+            Err(e) => report
+                .failures
+                .push((f.display().to_string(), e.to_string())),
         }
     }
     for d in &mut docs {
