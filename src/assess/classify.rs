@@ -298,11 +298,11 @@ mod tests {
             &p,
         );
         assert_ne!(argmax(&app.probabilities), 0);
-        // Legitimate cues add to none.
+        // With the neighbours split, legitimate cues tip it to none.
         let legit = classify(
             &s,
             Channel::Complaint,
-            &[n(&["a"], 0.8)],
+            &[n(&["a"], 0.8), n(&[NONE], 0.8)],
             &[sig(SignalKind::Legitimate, &[NONE], 0.8)],
             None,
             Components::Fused,
