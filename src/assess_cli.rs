@@ -11,7 +11,6 @@ use caseguard::assess::eval::{Prediction, load_set, report};
 use caseguard::assess::pipeline::{AssessInput, Assessor, LlmMode, RunOptions};
 use caseguard::assess::signals::Channel;
 use caseguard::config::Config;
-use caseguard::services::{EmbedService, LlmService};
 
 fn parse_kind(kind: &str) -> anyhow::Result<Channel> {
     match kind {
@@ -24,40 +23,21 @@ fn parse_kind(kind: &str) -> anyhow::Result<Channel> {
 /// Models, store (synced with the knowledge-base folder) and the assessor.
 pub fn build_assessor(config: &Config, load_llm: bool) -> anyhow::Result<Assessor> {
     super::require_file(&config.models.embedding, "embedding model")?;
-    let embed = EmbedService::start(config)?;
-    let llm = if config.assess.llm == LlmMode::Off && !load_llm {
-        None
-    } else {
+    if config.assess.llm != LlmMode::Off || load_llm {
         super::require_file(&config.models.llm, "LLM")?;
-        Some(LlmService::start(config)?)
-    };
-    let store = super::open_store(config)?;
-    if config.knowledge_base.is_dir() {
-        let r = caseguard::kb::sync::sync_dir(&embed, store.as_ref(), &config.knowledge_base)?;
-        if r.added + r.updated + r.removed.len() > 0 {
-            eprintln!(
-                "knowledge base synced: {} added, {} updated, {} removed",
-                r.added,
-                r.updated,
-                r.removed.len()
-            );
-        }
     }
-    let lexicon = super::load_lexicon(config);
-    let name = config
-        .models
-        .embedding
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    Ok(Assessor::new(
-        embed,
-        llm,
-        store,
-        lexicon,
-        config.assess.clone(),
-        name,
-    )?)
+    let started = Assessor::start(config, load_llm)?;
+    if let Some(r) = &started.sync
+        && r.added + r.updated + r.removed.len() > 0
+    {
+        eprintln!(
+            "knowledge base synced: {} added, {} updated, {} removed",
+            r.added,
+            r.updated,
+            r.removed.len()
+        );
+    }
+    Ok(started.assessor)
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

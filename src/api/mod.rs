@@ -23,12 +23,10 @@ use axum::routing::get;
 use serde_json::json;
 use tokio::sync::OnceCell;
 
-use crate::assess::pipeline::Assessor;
+use crate::assess::pipeline::{Assessor, load_lexicon};
 use crate::config::Config;
-use crate::kb::lexicon::Lexicon;
 use crate::kb::sync::{fingerprint, sync_dir};
-use crate::services::{EmbedService, LlmService};
-use crate::store::{self, KB_COLLECTION, VectorStore};
+use crate::services::EmbedService;
 
 /// How often the knowledge-base folder is checked for changes.
 const SYNC_POLL: Duration = Duration::from_secs(5);
@@ -95,53 +93,27 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 
 /// Load models, open the store, sync the knowledge base (blocking).
 fn start_assessor(config: &Config) -> anyhow::Result<(Arc<Assessor>, EmbedService)> {
-    let embed = EmbedService::start(config)?;
-    let llm = match config.assess.llm {
-        crate::assess::pipeline::LlmMode::Off => None,
-        _ => Some(LlmService::start(config)?),
-    };
-    std::fs::create_dir_all(&config.data_dir)?;
-    let store: Arc<dyn VectorStore> = store::open(config, KB_COLLECTION, embed.dim())?;
-    if config.knowledge_base.is_dir() {
-        let r = sync_dir(&embed, store.as_ref(), &config.knowledge_base)?;
-        tracing::info!(
-            added = r.added,
-            updated = r.updated,
-            unchanged = r.unchanged,
-            removed = r.removed.len(),
-            failed = r.failures.len(),
-            "knowledge base synced"
-        );
-        for (path, reason) in &r.failures {
-            tracing::warn!(%path, %reason, "knowledge-base file not indexed");
+    let started = Assessor::start(config, false)?;
+    match &started.sync {
+        Some(r) => {
+            tracing::info!(
+                added = r.added,
+                updated = r.updated,
+                unchanged = r.unchanged,
+                removed = r.removed.len(),
+                failed = r.failures.len(),
+                "knowledge base synced"
+            );
+            for (path, reason) in &r.failures {
+                tracing::warn!(%path, %reason, "knowledge-base file not indexed");
+            }
         }
-    } else {
-        tracing::warn!(path = %config.knowledge_base.display(), "no knowledge-base folder to index");
+        None => tracing::warn!(
+            path = %config.knowledge_base.display(),
+            "no knowledge-base folder to index"
+        ),
     }
-    let lexicon = load_lexicon(&config.knowledge_base);
-    let name = config
-        .models
-        .embedding
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let assessor = Assessor::new(
-        embed.clone(),
-        llm,
-        store,
-        lexicon,
-        config.assess.clone(),
-        name,
-    )?;
-    Ok((Arc::new(assessor), embed))
-}
-
-fn load_lexicon(root: &std::path::Path) -> Lexicon {
-    let path = root.join("lexicon.toml");
-    Lexicon::load(&path).unwrap_or_else(|e| {
-        tracing::warn!(error = %e, "no slang lexicon");
-        Lexicon::default()
-    })
+    Ok((Arc::new(started.assessor), started.embed))
 }
 
 /// Re-sync whenever the folder's fingerprint changes.

@@ -8,6 +8,7 @@
 //! queues); store calls run on blocking threads.
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
@@ -20,11 +21,15 @@ use super::classify::{Classification, ClassifierParams, Components, Neighbour, c
 use super::grade::{Grade, GradeParams, grade};
 use super::schemes::SchemeSet;
 use super::signals::{Channel, Detector, Signal};
+use crate::config::Config;
 use crate::embed::Role;
 use crate::evidence::{self, Evidence};
 use crate::kb::lexicon::Lexicon;
+use crate::kb::sync::{SyncReport, sync_dir};
 use crate::services::{EmbedService, LlmService, ServiceError};
-use crate::store::{FieldCondition, Filter, Hit, Mode, SearchRequest, StoreError, VectorStore};
+use crate::store::{
+    FieldCondition, Filter, Hit, KB_COLLECTION, Mode, SearchRequest, StoreError, VectorStore,
+};
 
 /// When the LLM's label scores take part in classification.
 ///
@@ -181,6 +186,25 @@ impl Default for RunOptions<'_> {
     }
 }
 
+/// What [`Assessor::start`] brings up.
+pub struct Started {
+    pub assessor: Assessor,
+    /// The embedding service the assessor uses (for later syncs).
+    pub embed: EmbedService,
+    /// The start-up sync of the knowledge-base folder; `None` without one.
+    pub sync: Option<SyncReport>,
+}
+
+/// The slang lexicon of a knowledge-base folder; empty (with a warning)
+/// when it cannot be read.
+pub fn load_lexicon(root: &Path) -> Lexicon {
+    let path = root.join("lexicon.toml");
+    Lexicon::load(&path).unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "no slang lexicon");
+        Lexicon::default()
+    })
+}
+
 /// Labels and the knowledge-base version, reloaded when the KB changes.
 struct KbState {
     schemes: Arc<SchemeSet>,
@@ -219,6 +243,44 @@ fn short_name(name: &str) -> &str {
 }
 
 impl Assessor {
+    /// Everything an assessment needs, from the config: the models on their
+    /// workers (the LLM when `[assess] llm` uses it or `load_llm` asks), the
+    /// knowledge-base store synced with the folder, the lexicon. Blocking.
+    pub fn start(config: &Config, load_llm: bool) -> anyhow::Result<Started> {
+        let embed = EmbedService::start(config)?;
+        let llm = if config.assess.llm == LlmMode::Off && !load_llm {
+            None
+        } else {
+            Some(LlmService::start(config)?)
+        };
+        std::fs::create_dir_all(&config.data_dir)?;
+        let store = crate::store::open(config, KB_COLLECTION, embed.dim())?;
+        let sync = if config.knowledge_base.is_dir() {
+            Some(sync_dir(&embed, store.as_ref(), &config.knowledge_base)?)
+        } else {
+            None
+        };
+        let name = config
+            .models
+            .embedding
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let assessor = Assessor::new(
+            embed.clone(),
+            llm,
+            store,
+            load_lexicon(&config.knowledge_base),
+            config.assess.clone(),
+            name,
+        )?;
+        Ok(Started {
+            assessor,
+            embed,
+            sync,
+        })
+    }
+
     /// Build the assessor; reads the label set and the knowledge-base version
     /// from the store (blocking: call before serving or from a blocking task).
     pub fn new(

@@ -26,7 +26,7 @@ use qdrant_edge::{
     CountRequest, CreateIndex, Distance, EdgeConfig, EdgeShard, EdgeSparseVectorParams,
     EdgeVectorParams, FieldIndexOperations, Fusion, JsonPath, Modifier, NamedQuery, Payload,
     PayloadFieldSchema, PayloadSchemaType, PointId, PointInsertOperations, PointOperations,
-    PointStructPersisted, Prefetch, QueryEnum, QueryRequest, ScoredPoint, ScoringQuery,
+    PointStructPersisted, Prefetch, QueryEnum, QueryRequest, Record, ScoredPoint, ScoringQuery,
     ScrollRequest, SparseVector, UpdateOperation, VectorInternal, VectorPersisted,
     VectorStructInternal, VectorStructPersisted, WithPayloadInterface, WithVector,
 };
@@ -107,41 +107,33 @@ impl EdgeStore {
         }
         let fresh = Self::open_at(&tmp, dim)?;
         let mut copied = 0;
-        let mut offset = None;
-        loop {
-            let (records, next) = self
-                .shard
-                .scroll(ScrollRequest {
-                    offset,
-                    limit: Some(SCROLL_PAGE),
-                    filter: None,
-                    with_payload: Some(WithPayloadInterface::Bool(true)),
-                    with_vector: WithVector::Bool(true),
-                    order_by: None,
-                })
-                .map_err(backend)?;
-            copied += records.len();
-            let points = records
-                .into_iter()
-                .map(|r| PointStructPersisted {
-                    id: r.id,
-                    vector: persisted(r.vector),
-                    payload: r.payload,
-                })
-                .collect::<Vec<_>>();
-            if !points.is_empty() {
-                fresh
-                    .shard
-                    .update(UpdateOperation::PointOperation(
-                        PointOperations::UpsertPoints(PointInsertOperations::PointsList(points)),
-                    ))
-                    .map_err(backend)?;
-            }
-            match next {
-                Some(n) => offset = Some(n),
-                None => break,
-            }
-        }
+        self.for_each_page(
+            None,
+            WithPayloadInterface::Bool(true),
+            WithVector::Bool(true),
+            |records| {
+                copied += records.len();
+                let points = records
+                    .into_iter()
+                    .map(|r| PointStructPersisted {
+                        id: r.id,
+                        vector: persisted(r.vector),
+                        payload: r.payload,
+                    })
+                    .collect::<Vec<_>>();
+                if !points.is_empty() {
+                    fresh
+                        .shard
+                        .update(UpdateOperation::PointOperation(
+                            PointOperations::UpsertPoints(PointInsertOperations::PointsList(
+                                points,
+                            )),
+                        ))
+                        .map_err(backend)?;
+                }
+                Ok(())
+            },
+        )?;
         fresh.flush()?;
         let fresh_count = fresh.count_filter(None)?;
         if fresh_count != copied {
@@ -273,6 +265,35 @@ impl EdgeStore {
             id: PointId::NumId(point_id(&c.chunk_id)),
             vector: VectorStructPersisted::Named(vectors),
             payload: Some(Payload(payload::to_payload(c, doc_chunks))),
+        }
+    }
+
+    /// Scroll every point matching `filter`, handing each page to `f`.
+    fn for_each_page(
+        &self,
+        filter: Option<qdrant_edge::Filter>,
+        with_payload: WithPayloadInterface,
+        with_vector: WithVector,
+        mut f: impl FnMut(Vec<Record>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut offset = None;
+        loop {
+            let (records, next) = self
+                .shard
+                .scroll(ScrollRequest {
+                    offset,
+                    limit: Some(SCROLL_PAGE),
+                    filter: filter.clone(),
+                    with_payload: Some(with_payload.clone()),
+                    with_vector: with_vector.clone(),
+                    order_by: None,
+                })
+                .map_err(backend)?;
+            f(records)?;
+            match next {
+                Some(n) => offset = Some(n),
+                None => return Ok(()),
+            }
         }
     }
 
@@ -416,28 +437,14 @@ impl VectorStore for EdgeStore {
             WithVector::Bool(false)
         };
         let mut out = Vec::new();
-        let mut offset = None;
-        loop {
-            let (records, next) = self
-                .shard
-                .scroll(ScrollRequest {
-                    offset,
-                    limit: Some(SCROLL_PAGE),
-                    filter: filter.clone(),
-                    with_payload: Some(with_payload.clone()),
-                    with_vector: with_vector.clone(),
-                    order_by: None,
-                })
-                .map_err(backend)?;
+        self.for_each_page(filter, with_payload, with_vector, |records| {
             out.extend(records.into_iter().map(|r| StoredPoint {
                 payload: r.payload.unwrap_or_default().0,
                 dense: dense_of(r.vector),
             }));
-            match next {
-                Some(n) => offset = Some(n),
-                None => return Ok(out),
-            }
-        }
+            Ok(())
+        })?;
+        Ok(out)
     }
 
     fn search(&self, req: &SearchRequest) -> Result<Vec<Hit>, StoreError> {
