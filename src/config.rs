@@ -31,6 +31,7 @@ pub struct Config {
     pub runtime: RuntimeConfig,
     pub store: StoreConfig,
     pub assess: crate::assess::pipeline::AssessConfig,
+    pub api: ApiConfig,
     /// Where the embedded store and other state live.
     pub data_dir: PathBuf,
     /// The curated knowledge base (patterns, cases, regulations, lexicon, examples).
@@ -101,6 +102,149 @@ impl Default for StoreConfig {
     }
 }
 
+/// Who may call the HTTP API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Complaint handlers: assess, read assessments, give feedback, drafts.
+    Handler,
+    /// Legal team: read assessments, drafts and evidence reports.
+    Legal,
+    /// Knowledge curators: manage the knowledge base and review candidates.
+    Curator,
+    /// Everything, including the audit log.
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Handler => "handler",
+            Role::Legal => "legal",
+            Role::Curator => "curator",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim() {
+            "handler" => Some(Role::Handler),
+            "legal" => Some(Role::Legal),
+            "curator" => Some(Role::Curator),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKey {
+    pub key: String,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApiConfig {
+    /// Keys from the config file; `CASEGUARD_API_KEYS="KEY:ROLE,…"` and the
+    /// keys file add to them.
+    pub keys: Vec<ApiKey>,
+    /// A file of `KEY:ROLE` lines (`caseguard keys` writes it); default
+    /// `<data_dir>/api-keys`.
+    pub keys_file: Option<PathBuf>,
+    /// Largest JSON request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Largest knowledge-base upload (all files of one request), in bytes.
+    pub max_upload_bytes: usize,
+    /// Assessments running or waiting at once; more are answered 429.
+    pub max_pending_assessments: usize,
+    /// Evidence drafts (LLM generations) running or waiting at once.
+    pub max_pending_drafts: usize,
+    /// Longest draft, in generated tokens.
+    pub draft_max_tokens: usize,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            keys: Vec::new(),
+            keys_file: None,
+            max_body_bytes: 256 * 1024,
+            max_upload_bytes: 20 * 1024 * 1024,
+            max_pending_assessments: 32,
+            max_pending_drafts: 2,
+            draft_max_tokens: 240,
+        }
+    }
+}
+
+impl ApiConfig {
+    /// Parse `KEY:ROLE` pairs separated by commas or newlines (`#` starts a
+    /// comment line).
+    pub fn parse_keys(text: &str) -> Result<Vec<ApiKey>, String> {
+        let mut out = Vec::new();
+        for item in text.split([',', '\n']) {
+            let item = item.trim();
+            if item.is_empty() || item.starts_with('#') {
+                continue;
+            }
+            let (key, role) = item
+                .rsplit_once(':')
+                .ok_or_else(|| "expected KEY:ROLE".to_string())?;
+            let role = Role::parse(role).ok_or_else(|| {
+                format!("unknown role '{role}' (expected handler, legal, curator or admin)")
+            })?;
+            if key.trim().len() < 16 {
+                return Err("an API key must have at least 16 characters".into());
+            }
+            out.push(ApiKey {
+                key: key.trim().to_string(),
+                role,
+            });
+        }
+        Ok(out)
+    }
+}
+
+impl Config {
+    /// Where `caseguard keys` keeps generated keys.
+    pub fn keys_file(&self) -> PathBuf {
+        self.api
+            .keys_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("api-keys"))
+    }
+
+    /// Every configured key: config file, then `CASEGUARD_API_KEYS`, then
+    /// the keys file.
+    pub fn api_keys(&self) -> Result<Vec<ApiKey>, ConfigError> {
+        let mut keys = self.api.keys.clone();
+        if let Ok(v) = std::env::var("CASEGUARD_API_KEYS") {
+            keys.extend(
+                ApiConfig::parse_keys(&v).map_err(|message| ConfigError::Env {
+                    var: "CASEGUARD_API_KEYS",
+                    message,
+                })?,
+            );
+        }
+        let path = self.keys_file();
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                keys.extend(
+                    ApiConfig::parse_keys(&text).map_err(|message| ConfigError::Parse {
+                        path: path.clone(),
+                        message,
+                    })?,
+                )
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => return Err(ConfigError::Read { path, source }),
+        }
+        Ok(keys)
+    }
+}
+
 impl Default for ModelsConfig {
     fn default() -> Self {
         let dir = default_models_dir();
@@ -128,6 +272,7 @@ impl Default for Config {
             runtime: RuntimeConfig::default(),
             store: StoreConfig::default(),
             assess: Default::default(),
+            api: ApiConfig::default(),
             data_dir: PathBuf::from("data"),
             knowledge_base: PathBuf::from("knowledge-base"),
         }

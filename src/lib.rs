@@ -16,6 +16,7 @@ pub mod kb;
 pub mod llm;
 pub mod models;
 pub mod quant;
+pub mod records;
 pub mod services;
 pub mod store;
 pub mod worker;

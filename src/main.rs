@@ -27,6 +27,79 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+enum KeysCommand {
+    /// Create a key for a role and append it to the keys file; prints the key
+    Add {
+        /// handler, legal, curator or admin
+        #[arg(long)]
+        role: String,
+    },
+    /// If no key is configured anywhere (config, CASEGUARD_API_KEYS, keys
+    /// file), create an admin key in the keys file and print it
+    EnsureAdmin,
+}
+
+/// Append a new key for `role` to the keys file (created with mode 0600).
+fn add_key(config: &Config, role: caseguard::config::Role) -> anyhow::Result<String> {
+    use std::io::Write;
+    let path = config.keys_file();
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let key = caseguard::api::auth::generate_key();
+    let mut opts = std::fs::OpenOptions::new();
+    opts.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(&path)?;
+    writeln!(f, "{key}:{}", role.as_str())?;
+    f.sync_all()?;
+    Ok(key)
+}
+
+fn keys_command(config: &Config, command: KeysCommand) -> anyhow::Result<ExitCode> {
+    use caseguard::config::Role;
+    match command {
+        KeysCommand::Add { role } => {
+            let role = Role::parse(&role).ok_or_else(|| {
+                anyhow::anyhow!("unknown role '{role}' (expected handler, legal, curator or admin)")
+            })?;
+            let key = add_key(config, role)?;
+            println!("{key}");
+            eprintln!(
+                "{} key added to {}",
+                role.as_str(),
+                config.keys_file().display()
+            );
+        }
+        KeysCommand::EnsureAdmin => {
+            let keys = config.api_keys()?;
+            if let Some(k) = keys.iter().find(|k| k.role == Role::Admin) {
+                let shown = format!("{}…", &k.key[..k.key.len().min(10)]);
+                println!(
+                    "admin key already configured ({shown}); keys file: {}",
+                    config.keys_file().display()
+                );
+            } else if !keys.is_empty() {
+                println!("API keys are configured (no admin key among them); nothing created");
+            } else {
+                let key = add_key(config, Role::Admin)?;
+                println!(
+                    "created a local admin API key (kept in {}):",
+                    config.keys_file().display()
+                );
+                println!("  {key}");
+                println!("use it as `Authorization: Bearer {key}` or to sign in on the web page");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Subcommand)]
 enum Command {
     /// Embed texts (arguments, or one per line on stdin); prints one JSON object per line
     Embed {
@@ -76,6 +149,11 @@ enum Command {
     Serve {
         #[arg(long, default_value = "127.0.0.1:8080", env = "CASEGUARD_ADDR")]
         addr: std::net::SocketAddr,
+    },
+    /// API keys: create one for a role, or make sure an admin key exists
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
     },
     /// Assess a complaint or loan application: grade, schemes, signals, evidence
     Assess {
@@ -301,6 +379,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             leave_one_out,
             predictions,
         } => return assess_cli::eval(&config, &set, ablate, leave_one_out, predictions),
+        Command::Keys { command } => return keys_command(&config, command),
         Command::Serve { addr } => {
             tracing_subscriber::fmt()
                 .with_env_filter(

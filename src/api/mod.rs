@@ -1,35 +1,61 @@
 //! The HTTP service (`caseguard serve`): one process that loads the models,
 //! opens the store, keeps it in step with the knowledge-base folder and
-//! answers over HTTP.
+//! answers handlers, the legal team and curators over HTTP.
 //!
-//! Start-up: models load on their worker threads, the store opens, the
-//! knowledge-base folder is synced (on an empty store this is the first
-//! index), and only then does `/readyz` say ready. A watcher re-syncs when
-//! the folder's files change (polling a cheap fingerprint), reloading the
-//! label set and the slang lexicon. `/healthz` answers as soon as the socket
-//! is bound.
+//! Start-up: the socket is bound first (`/healthz` answers at once), then
+//! models load on their worker threads, the store and the record
+//! collections open and the knowledge-base folder is synced; only then does
+//! `/readyz` say ready and do the `/v1` routes work (503 before). A watcher
+//! re-syncs when the folder's files change. Routes live in `assessments`
+//! and `kb`; `error` maps every failure to a JSON error, `auth` checks keys
+//! and roles, `metrics` counts, `docs` builds the OpenAPI document from the
+//! handlers' own annotations.
+
+pub mod assessments;
+pub mod auth;
+pub mod docs;
+pub mod error;
+pub mod kb;
+pub mod metrics;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Json};
-use axum::routing::get;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Json, Response};
 use serde_json::json;
-use tokio::sync::OnceCell;
+use tokio::sync::{OnceCell, Semaphore};
+use utoipa::OpenApi;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 use crate::assess::pipeline::{Assessor, load_lexicon};
 use crate::config::Config;
 use crate::kb::sync::{fingerprint, sync_dir};
+use crate::records::{AuditEntry, Records, new_id};
 use crate::services::EmbedService;
+use auth::{Caller, Keys};
+use error::ApiError;
+use metrics::Metrics;
 
 /// How often the knowledge-base folder is checked for changes.
 const SYNC_POLL: Duration = Duration::from_secs(5);
+
+/// Request limits the extractors need.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_body_bytes: usize,
+}
+
+/// What exists once start-up finished.
+pub struct Ready {
+    pub assessor: Arc<Assessor>,
+    pub records: Records,
+}
 
 #[derive(Clone)]
 pub struct AppState {
@@ -38,29 +64,161 @@ pub struct AppState {
 
 struct Inner {
     config: Config,
-    assessor: OnceCell<Arc<Assessor>>,
-    ready: AtomicBool,
+    keys: Keys,
+    limits: Limits,
+    metrics: Metrics,
+    ready: OnceCell<Ready>,
     startup_error: std::sync::Mutex<Option<String>>,
+    assess_slots: Arc<Semaphore>,
+    draft_slots: Arc<Semaphore>,
+    /// Knowledge-base writes (API and folder watcher) one at a time.
+    kb_writes: tokio::sync::Mutex<()>,
 }
 
-impl AppState {
-    fn assessor(&self) -> Option<&Arc<Assessor>> {
-        self.inner.assessor.get()
+impl AsRef<Keys> for AppState {
+    fn as_ref(&self) -> &Keys {
+        &self.inner.keys
     }
 }
 
-pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .with_state(state)
+impl AsRef<Limits> for AppState {
+    fn as_ref(&self) -> &Limits {
+        &self.inner.limits
+    }
 }
 
+impl AppState {
+    pub fn new(config: Config) -> anyhow::Result<Self> {
+        let keys = Keys::new(&config.api_keys()?);
+        if keys.is_empty() {
+            tracing::warn!(
+                "no API keys configured: every /v1 route will answer 401 (see `caseguard keys`)"
+            );
+        }
+        let limits = Limits {
+            max_body_bytes: config.api.max_body_bytes,
+        };
+        Ok(Self {
+            inner: Arc::new(Inner {
+                assess_slots: Arc::new(Semaphore::new(config.api.max_pending_assessments.max(1))),
+                draft_slots: Arc::new(Semaphore::new(config.api.max_pending_drafts.max(1))),
+                config,
+                keys,
+                limits,
+                metrics: Metrics::new(),
+                ready: OnceCell::new(),
+                startup_error: std::sync::Mutex::new(None),
+                kb_writes: tokio::sync::Mutex::new(()),
+            }),
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    /// The loaded service, or 503 while it is starting.
+    pub fn ready(&self) -> Result<&Ready, ApiError> {
+        self.inner.ready.get().ok_or_else(ApiError::not_ready)
+    }
+
+    /// Record an action in the audit log (failures are logged, not fatal:
+    /// the action itself already happened).
+    pub async fn audit(&self, caller: &Caller, action: &str, target: Option<&str>, status: u16) {
+        let Ok(ready) = self.ready() else { return };
+        let entry = AuditEntry {
+            id: new_id('u'),
+            at: crate::kb::ingest::now_rfc3339(),
+            actor: caller.fingerprint.clone(),
+            role: caller.role.as_str().to_string(),
+            action: action.to_string(),
+            target: target.map(str::to_string),
+            status,
+        };
+        tracing::info!(actor = %entry.actor, action, target, status, "audit");
+        let records = ready.records.clone();
+        match tokio::task::spawn_blocking(move || records.audit(&entry)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "audit entry not written"),
+            Err(e) => tracing::error!(error = %e, "audit task failed"),
+        }
+    }
+}
+
+/// The router and the OpenAPI document, built from the same list of handlers.
+pub fn router(state: AppState) -> Router {
+    let max_upload = state.config().api.max_upload_bytes;
+    let max_body = state.config().api.max_body_bytes;
+    let (v1, api) = OpenApiRouter::with_openapi(docs::ApiDoc::openapi())
+        .routes(routes!(
+            assessments::create_assessment,
+            assessments::list_assessments
+        ))
+        .routes(routes!(assessments::get_assessment))
+        .routes(routes!(assessments::post_feedback))
+        .routes(routes!(assessments::get_report))
+        .routes(routes!(assessments::stream_draft))
+        .routes(routes!(kb::list_documents))
+        .routes(routes!(kb::upload_documents).layer(DefaultBodyLimit::max(max_upload)))
+        .routes(routes!(kb::get_document, kb::delete_document))
+        .routes(routes!(kb::search))
+        .routes(routes!(kb::list_candidates))
+        .routes(routes!(kb::review_candidate))
+        .routes(routes!(kb::list_audit))
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .split_for_parts();
+    let api = Arc::new(api);
+    v1.route(
+        "/openapi.json",
+        axum::routing::get(move || {
+            let api = api.clone();
+            async move { Json(api.as_ref().clone()) }
+        }),
+    )
+    .route("/metrics", axum::routing::get(metrics_text))
+    .fallback(unknown_route)
+    .method_not_allowed_fallback(wrong_method)
+    .layer(DefaultBodyLimit::max(max_body))
+    .layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        metrics::track,
+    ))
+    .with_state(state)
+}
+
+async fn unknown_route() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "unknown_route",
+        "no such route; GET /openapi.json lists them",
+    )
+}
+
+async fn wrong_method() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not take that method; GET /openapi.json lists them",
+    )
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/healthz", tag = "service",
+    responses((status = 200, description = "alive")))]
 async fn healthz() -> impl IntoResponse {
     Json(json!({ "status": "ok" }))
 }
 
-async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+/// Readiness: models loaded, store open, knowledge base synced.
+#[utoipa::path(get, path = "/readyz", tag = "service",
+    responses((status = 200, description = "ready: schemes and knowledge-base version"),
+              (status = 503, description = "still starting, or start-up failed")))]
+async fn readyz(State(state): State<AppState>) -> Response {
     if let Some(e) = state
         .inner
         .startup_error
@@ -71,29 +229,41 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(json!({ "ready": false, "error": e })),
-        );
+        )
+            .into_response();
     }
-    match (state.inner.ready.load(Ordering::Acquire), state.assessor()) {
-        (true, Some(a)) => (
-            StatusCode::OK,
-            Json(json!({
-                "ready": true,
-                "models": "loaded",
-                "store": "open",
-                "schemes": a.schemes().ids().collect::<Vec<_>>(),
-                "knowledge_base": a.kb_version(),
-            })),
-        ),
-        _ => (
+    match state.inner.ready.get() {
+        Some(r) => Json(json!({
+            "ready": true,
+            "models": "loaded",
+            "store": "open",
+            "llm": r.assessor.llm().is_some(),
+            "schemes": r.assessor.schemes().ids().collect::<Vec<_>>(),
+            "knowledge_base": r.assessor.kb_version(),
+        }))
+        .into_response(),
+        None => (
             StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "5")],
             Json(json!({ "ready": false, "status": "loading models and the knowledge base" })),
-        ),
+        )
+            .into_response(),
     }
 }
 
-/// Load models, open the store, sync the knowledge base (blocking).
-fn start_assessor(config: &Config) -> anyhow::Result<(Arc<Assessor>, EmbedService)> {
-    let started = Assessor::start(config, false)?;
+async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics().encode(),
+    )
+}
+
+/// Load models, open the store and the records, sync the knowledge base (blocking).
+fn start(config: &Config) -> anyhow::Result<(Ready, EmbedService)> {
+    let started = Assessor::start(config, true)?;
     match &started.sync {
         Some(r) => {
             tracing::info!(
@@ -113,11 +283,18 @@ fn start_assessor(config: &Config) -> anyhow::Result<(Arc<Assessor>, EmbedServic
             "no knowledge-base folder to index"
         ),
     }
-    Ok((Arc::new(started.assessor), started.embed))
+    let records = Records::open(config, started.embed.dim())?;
+    Ok((
+        Ready {
+            assessor: Arc::new(started.assessor),
+            records,
+        },
+        started.embed,
+    ))
 }
 
 /// Re-sync whenever the folder's fingerprint changes.
-async fn watch_knowledge_base(root: PathBuf, assessor: Arc<Assessor>, embed: EmbedService) {
+async fn watch_knowledge_base(state: AppState, root: PathBuf, embed: EmbedService) {
     let mut last = {
         let r = root.clone();
         tokio::task::spawn_blocking(move || fingerprint(&r))
@@ -134,7 +311,9 @@ async fn watch_knowledge_base(root: PathBuf, assessor: Arc<Assessor>, embed: Emb
             continue;
         }
         last = now;
-        let (root, a, e) = (root.clone(), assessor.clone(), embed.clone());
+        let Ok(ready) = state.ready() else { continue };
+        let _guard = state.inner.kb_writes.lock().await;
+        let (root, a, e) = (root.clone(), ready.assessor.clone(), embed.clone());
         let done = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
             let report = sync_dir(&e, a.store().as_ref(), &root)?;
             a.set_lexicon(load_lexicon(&root));
@@ -150,7 +329,7 @@ async fn watch_knowledge_base(root: PathBuf, assessor: Arc<Assessor>, embed: Emb
                 failed = r.failures.len(),
                 "knowledge base re-synced"
             ),
-            Ok(Err(e)) => tracing::error!(error = %e, "knowledge-base sync failed"),
+            Ok(Err(e)) => tracing::error!(error = %format!("{e:#}"), "knowledge-base sync failed"),
             Err(e) => tracing::error!(error = %e, "knowledge-base sync panicked"),
         }
     }
@@ -159,28 +338,21 @@ async fn watch_knowledge_base(root: PathBuf, assessor: Arc<Assessor>, embed: Emb
 /// Serve until Ctrl-C or SIGTERM (port 0 picks a free port; the bound
 /// address is printed).
 pub async fn serve(config: Config, addr: SocketAddr) -> anyhow::Result<()> {
-    let state = AppState {
-        inner: Arc::new(Inner {
-            config,
-            assessor: OnceCell::new(),
-            ready: AtomicBool::new(false),
-            startup_error: std::sync::Mutex::new(None),
-        }),
-    };
+    let state = AppState::new(config)?;
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
     println!("caseguard listening on http://{bound}");
     let loader = state.clone();
     tokio::spawn(async move {
         let config = loader.inner.config.clone();
-        match tokio::task::spawn_blocking(move || start_assessor(&config)).await {
-            Ok(Ok((assessor, embed))) => {
-                let _ = loader.inner.assessor.set(assessor.clone());
-                loader.inner.ready.store(true, Ordering::Release);
+        match tokio::task::spawn_blocking(move || start(&config)).await {
+            Ok(Ok((ready, embed))) => {
+                let _ = loader.inner.ready.set(ready);
+                loader.metrics().ready.set(1);
                 tracing::info!("ready");
                 let root = loader.inner.config.knowledge_base.clone();
                 if root.is_dir() {
-                    tokio::spawn(watch_knowledge_base(root, assessor, embed));
+                    tokio::spawn(watch_knowledge_base(loader.clone(), root, embed));
                 }
             }
             Ok(Err(e)) => {

@@ -19,7 +19,7 @@ pub const MAX_ACCOUNTS: u32 = 10_000;
 /// Longest free-text field accepted, in chars.
 pub const MAX_TEXT_CHARS: usize = 500;
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Applicant {
     /// `employed`, `unemployed`, `self_employed`, `retired`, `student`, …

@@ -68,7 +68,7 @@ impl Default for ClassifierParams {
 }
 
 /// A labelled neighbour: its schemes and cosine similarity to the query.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Neighbour {
     pub doc_id: String,
     pub title: String,

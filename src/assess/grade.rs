@@ -18,7 +18,7 @@ use super::signals::{Signal, SignalKind};
 /// The pseudo-scheme reported when nothing is conclusive.
 pub const INSUFFICIENT: &str = "insufficient_evidence";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Grade {
     Red,

@@ -81,8 +81,15 @@ impl Default for AssessConfig {
 
 #[derive(Debug, thiserror::Error)]
 pub enum AssessError {
+    /// The input is malformed or inconsistent (the message says what to fix).
     #[error("{0}")]
     Invalid(String),
+    /// No text to assess.
+    #[error("{0}")]
+    Empty(String),
+    /// The text is over `max_text_chars`.
+    #[error("{0}")]
+    TooLong(String),
     #[error(transparent)]
     Service(#[from] ServiceError),
     #[error(transparent)]
@@ -92,7 +99,7 @@ pub enum AssessError {
 }
 
 /// What a handler submits.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssessInput {
     pub kind: Channel,
@@ -103,7 +110,7 @@ pub struct AssessInput {
     pub metadata: Option<Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SchemeScore {
     pub id: String,
     pub name: String,
@@ -112,7 +119,7 @@ pub struct SchemeScore {
 
 /// A knowledge-base chunk the assessment relies on; `id` ("K1"…) is what
 /// reasons, doubts and the draft cite.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Citation {
     pub id: String,
     pub doc_id: String,
@@ -124,7 +131,7 @@ pub struct Citation {
     pub score: f32,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Versions {
     pub caseguard: String,
     pub embedding_model: String,
@@ -133,7 +140,7 @@ pub struct Versions {
     pub knowledge_base: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Timings {
     pub signals_ms: f64,
     pub embed_ms: f64,
@@ -142,7 +149,7 @@ pub struct Timings {
     pub total_ms: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Assessment {
     pub id: String,
     pub kind: Channel,
@@ -166,6 +173,10 @@ pub struct Assessment {
     pub applicant: Option<Applicant>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Value>,
+    /// The text's query embedding (e5, normalised): kept with the stored
+    /// assessment for finding similar ones later; never serialised.
+    #[serde(skip)]
+    pub embedding: Vec<f32>,
 }
 
 /// Options for evaluation runs.
@@ -334,6 +345,23 @@ impl Assessor {
         &self.store
     }
 
+    pub fn embed(&self) -> &EmbedService {
+        &self.embed
+    }
+
+    /// The LLM service, when it was loaded (drafts need it).
+    pub fn llm(&self) -> Option<&LlmService> {
+        self.llm.as_ref()
+    }
+
+    /// A knowledge-base query with lexicon slang expanded to its canonical terms.
+    pub fn expand_query(&self, q: &str) -> String {
+        self.lexicon
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .expand(q)
+    }
+
     /// Re-read the label set and the knowledge-base version (after an
     /// ingest or a sync). Blocking.
     pub fn reload_kb(&self) -> Result<(), AssessError> {
@@ -367,13 +395,13 @@ impl Assessor {
     /// Check an input before any work: a clear message for each problem.
     pub fn validate(&self, input: &AssessInput) -> Result<(), AssessError> {
         if input.text.trim().is_empty() {
-            return Err(AssessError::Invalid(
+            return Err(AssessError::Empty(
                 "`text` is empty: paste the complaint or the application notes".into(),
             ));
         }
         let n = input.text.chars().count();
         if n > self.config.max_text_chars {
-            return Err(AssessError::Invalid(format!(
+            return Err(AssessError::TooLong(format!(
                 "`text` has {n} characters; the limit is {} — split the material or keep the complaint itself",
                 self.config.max_text_chars
             )));
@@ -591,6 +619,7 @@ impl Assessor {
             text: input.text,
             applicant: input.applicant,
             metadata: input.metadata,
+            embedding: vector,
         })
     }
 

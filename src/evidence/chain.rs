@@ -9,7 +9,7 @@ use super::facts::{Fact, extract_facts, mask_pii};
 use crate::assess::pipeline::Citation;
 use crate::assess::signals::{Signal, SignalKind};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Doubt {
     /// "D1", "D2"…
     pub id: String,
@@ -26,7 +26,7 @@ pub struct Doubt {
     pub citation_ids: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Evidence {
     pub facts: Vec<Fact>,
     pub doubts: Vec<Doubt>,

@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::assess::signals::Span;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FactKind {
     Party,
@@ -66,7 +66,7 @@ impl FactKind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Fact {
     /// "F1", "F2", … in order of appearance.
     pub id: String,

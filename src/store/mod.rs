@@ -138,7 +138,7 @@ impl Filter {
 }
 
 /// Which retrieval to run.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     /// Dense vectors only (needs `SearchRequest::dense`).
@@ -172,7 +172,7 @@ pub struct Hit {
 }
 
 /// One stored document, summarised from its chunks.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DocSummary {
     pub doc_id: String,
     pub title: String,
