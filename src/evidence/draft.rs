@@ -157,6 +157,15 @@ impl Material {
             .collect()
     }
 
+    fn lines(&self) -> Vec<String> {
+        self.facts
+            .iter()
+            .chain(&self.doubts)
+            .chain(&self.citations)
+            .map(|i| i.line.clone())
+            .collect()
+    }
+
     fn render(&self, a: &Assessment) -> String {
         let mut s = String::with_capacity(4 * PROMPT_BUDGET);
         s.push_str(INTRO);
@@ -298,6 +307,12 @@ pub fn prompt(a: &Assessment) -> String {
 /// draft sentence may cite.
 pub fn allowed_ids(a: &Assessment) -> BTreeSet<String> {
     Material::of(a).ids()
+}
+
+/// The material lines the prompt shows; a generated sentence that merely
+/// repeats one of them is not a summary (see [`SentenceFilter::with_material`]).
+pub fn material_lines(a: &Assessment) -> Vec<String> {
+    Material::of(a).lines()
 }
 
 /// Stop strings worth passing to the generator: a blank line or a new
@@ -556,6 +571,8 @@ pub struct SentenceFilter {
     newlines: usize,
     /// Sentence bodies seen (no numbering, ids or spaces), for repetitions.
     seen: HashSet<String>,
+    /// Keys of the prompt's material lines: copying one is not summarising.
+    material: Vec<String>,
     outcome: DraftOutcome,
 }
 
@@ -569,6 +586,7 @@ impl SentenceFilter {
             at_line_start: false,
             newlines: 0,
             seen: HashSet::new(),
+            material: Vec::new(),
             outcome: DraftOutcome::default(),
         }
     }
@@ -576,6 +594,17 @@ impl SentenceFilter {
     /// Stop after `n` kept sentences instead of [`DEFAULT_MAX_SENTENCES`].
     pub fn with_max_sentences(mut self, n: usize) -> Self {
         self.max_sentences = n.max(1);
+        self
+    }
+
+    /// Drop sentences that only restate one of these material lines (a small
+    /// base model tends to copy the list it was shown).
+    pub fn with_material(mut self, lines: &[String]) -> Self {
+        self.material = lines
+            .iter()
+            .map(|l| rewrite(l, &self.allowed).key)
+            .filter(|k| k.chars().count() >= 4)
+            .collect();
         self
     }
 
@@ -686,7 +715,7 @@ impl SentenceFilter {
             self.outcome.dropped.push(d.clone());
             return Some(DraftEvent::Dropped(d));
         }
-        if !self.seen.insert(r.key) {
+        if !self.seen.insert(r.key.clone()) {
             let d = DroppedSentence {
                 text: mask_pii(body.trim()),
                 reason: "与前文重复".into(),
@@ -694,6 +723,20 @@ impl SentenceFilter {
             self.outcome.dropped.push(d.clone());
             self.outcome.stopped = Some(StopReason::Repetition);
             self.buf.clear();
+            return Some(DraftEvent::Dropped(d));
+        }
+        let key_chars = r.key.chars().count();
+        if key_chars >= 4
+            && self.material.iter().any(|m| {
+                m.contains(r.key.as_str())
+                    || (r.key.contains(m.as_str()) && 2 * m.chars().count() >= key_chars)
+            })
+        {
+            let d = DroppedSentence {
+                text: mask_pii(body.trim()),
+                reason: "照抄材料原文，不是摘要".into(),
+            };
+            self.outcome.dropped.push(d.clone());
             return Some(DraftEvent::Dropped(d));
         }
         if r.kept.is_empty() {
@@ -978,6 +1021,23 @@ mod tests {
                 DraftEvent::Dropped(_) => None,
             })
             .collect()
+    }
+
+    #[test]
+    fn copying_a_material_line_is_not_a_summary() {
+        let material = vec![
+            "[F1] 电话：138****5678".to_string(),
+            "[D1] 按减免或退款比例抽成：“8%作为服务费”。".to_string(),
+        ];
+        let mut f = SentenceFilter::new(ids(&["F1", "D1"])).with_material(&material);
+        let mut events = f.push("[F1] 电话：138****5678\n[D1] 按减免或退款比例抽成。\n");
+        events.extend(f.push("代理人按8%抽成，并以电话施压[F1][D1]。"));
+        let (rest, outcome) = f.finish();
+        events.extend(rest);
+        assert_eq!(outcome.sentences.len(), 1, "{events:?}");
+        assert!(outcome.sentences[0].text.starts_with("代理人按8%抽成"));
+        assert_eq!(outcome.dropped.len(), 2, "{events:?}");
+        assert!(outcome.dropped.iter().all(|d| d.reason.contains("照抄")));
     }
 
     #[test]
