@@ -21,10 +21,22 @@ pub enum ServiceError {
     Llm(#[from] LlmError),
 }
 
+/// One caller's texts waiting for the embedding worker.
+struct Pending {
+    texts: Vec<String>,
+    role: Role,
+    reply: tokio::sync::oneshot::Sender<Result<Vec<Vec<f32>>, ServiceError>>,
+}
+
 #[derive(Clone)]
 pub struct EmbedService {
     worker: Arc<Worker<Embedder>>,
     dim: usize,
+    /// Requests not yet taken by the worker. Concurrent requests that arrive
+    /// while the worker is busy are embedded together in its next pass
+    /// (one padded batch runs far better than many single texts).
+    pending: Arc<std::sync::Mutex<Vec<Pending>>>,
+    max_pending: usize,
 }
 
 impl EmbedService {
@@ -40,6 +52,8 @@ impl EmbedService {
         Ok(Self {
             worker: Arc::new(worker),
             dim,
+            pending: Arc::new(std::sync::Mutex::new(Vec::new())),
+            max_pending: config.runtime.embed_queue.max(1),
         })
     }
 
@@ -47,19 +61,72 @@ impl EmbedService {
         self.dim
     }
 
+    /// Embed texts; requests made at the same time share one forward pass.
     pub async fn embed(
         &self,
         texts: Vec<String>,
         role: Role,
     ) -> Result<Vec<Vec<f32>>, ServiceError> {
-        let r = self
-            .worker
-            .run(move |e| {
-                let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-                e.embed(&refs, role)
-            })
-            .await?;
-        Ok(r?)
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        let first = {
+            let mut q = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            if q.len() >= self.max_pending {
+                return Err(WorkerError::Overloaded("embedding").into());
+            }
+            q.push(Pending { texts, role, reply });
+            q.len() == 1
+        };
+        // The first request of a group queues the job that will take the
+        // whole group; later ones ride along.
+        if first {
+            let pending = self.pending.clone();
+            if let Err(err) = self.worker.submit(move |e| embed_pending(e, &pending)) {
+                // Everyone who joined this group gets the same answer.
+                let group =
+                    std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()));
+                for p in group {
+                    let _ = p.reply.send(Err(err.clone().into()));
+                }
+            }
+        }
+        rx.await.map_err(|_| WorkerError::Stopped("embedding"))?
+    }
+}
+
+/// On the worker thread: take every waiting request, embed each role's texts
+/// in one call, hand each caller its vectors.
+fn embed_pending(e: &mut Embedder, pending: &std::sync::Mutex<Vec<Pending>>) {
+    let group = std::mem::take(&mut *pending.lock().unwrap_or_else(|e| e.into_inner()));
+    let (queries, passages): (Vec<Pending>, Vec<Pending>) =
+        group.into_iter().partition(|p| p.role == Role::Query);
+    for (role, batch) in [(Role::Query, queries), (Role::Passage, passages)] {
+        if batch.is_empty() {
+            continue;
+        }
+        let result = {
+            let refs: Vec<&str> = batch
+                .iter()
+                .flat_map(|p| p.texts.iter().map(String::as_str))
+                .collect();
+            e.embed(&refs, role)
+        };
+        match result {
+            Ok(vectors) => {
+                let mut vectors = vectors.into_iter();
+                for p in batch {
+                    let mine: Vec<Vec<f32>> = vectors.by_ref().take(p.texts.len()).collect();
+                    let _ = p.reply.send(Ok(mine));
+                }
+            }
+            Err(err) => {
+                let msg = err.to_string();
+                for p in batch {
+                    let _ = p
+                        .reply
+                        .send(Err(EmbedError::Compute(msg.clone()).into()));
+                }
+            }
+        }
     }
 }
 
