@@ -499,3 +499,222 @@ impl Records {
 pub fn new_id(prefix: char) -> String {
     format!("{prefix}{:x}{:08x}", now_ms(), rand::random::<u32>())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::EdgeStore;
+
+    const DIM: usize = 8;
+
+    fn records(name: &str) -> (Records, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!("cg-records-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let open = |c: &str| -> Arc<dyn VectorStore> {
+            Arc::new(EdgeStore::open_collection(&dir, c, DIM).unwrap())
+        };
+        (
+            Records::from_stores(open(ASSESSMENTS), open(FEEDBACK), open(AUDIT)),
+            dir,
+        )
+    }
+
+    fn vector(seed: usize) -> Vec<f32> {
+        let mut v = vec![0.1; DIM];
+        v[seed % DIM] = 1.0;
+        v
+    }
+
+    fn stored(id: &str, grade: Grade, scheme: &str, created_at: &str) -> StoredAssessment {
+        let mut a = crate::evidence::draft::testing::assessment();
+        a.id = id.into();
+        a.grade = grade;
+        a.top_scheme = scheme.into();
+        a.created_at = created_at.into();
+        StoredAssessment {
+            assessment: a,
+            draft: None,
+        }
+    }
+
+    #[test]
+    fn assessments_round_trip_and_list_by_grade_scheme_date_and_severity() {
+        let (r, dir) = records("list");
+        let rows = [
+            ("a1", Grade::Green, "none", "2026-11-01T08:00:00Z"),
+            (
+                "a2",
+                Grade::Red,
+                "proxy_insurance_surrender",
+                "2026-11-02T08:00:00Z",
+            ),
+            (
+                "a3",
+                Grade::Yellow,
+                "credit_repair_scam",
+                "2026-11-03T08:00:00Z",
+            ),
+            (
+                "a4",
+                Grade::Red,
+                "credit_repair_scam",
+                "2026-11-04T08:00:00Z",
+            ),
+        ];
+        for (i, (id, g, s, t)) in rows.iter().enumerate() {
+            r.put_assessment(&stored(id, *g, s, t), vector(i)).unwrap();
+        }
+        let (mut back, dense) = r.get_assessment("a2").unwrap().unwrap();
+        assert_eq!(
+            back.assessment.embedding, dense,
+            "the stored vector comes back"
+        );
+        back.assessment.embedding.clear();
+        assert_eq!(
+            back,
+            stored(
+                "a2",
+                Grade::Red,
+                "proxy_insurance_surrender",
+                "2026-11-02T08:00:00Z"
+            )
+        );
+        assert_eq!(dense.len(), DIM);
+        assert!(r.get_assessment("nope").unwrap().is_none());
+
+        let ids = |q: ListQuery| -> Vec<String> {
+            r.list_assessments(&q)
+                .unwrap()
+                .into_iter()
+                .map(|s| s.id)
+                .collect()
+        };
+        let all = ListQuery {
+            limit: 10,
+            ..ListQuery::default()
+        };
+        assert_eq!(ids(all.clone()), ["a4", "a3", "a2", "a1"], "newest first");
+        assert_eq!(
+            ids(ListQuery {
+                order: Order::Severity,
+                ..all.clone()
+            }),
+            ["a4", "a2", "a3", "a1"],
+            "red first, newest first within a grade"
+        );
+        assert_eq!(
+            ids(ListQuery {
+                grades: vec![Grade::Red],
+                ..all.clone()
+            }),
+            ["a4", "a2"]
+        );
+        assert_eq!(
+            ids(ListQuery {
+                scheme: Some("credit_repair_scam".into()),
+                ..all.clone()
+            }),
+            ["a4", "a3"]
+        );
+        assert_eq!(
+            ids(ListQuery {
+                since_ms: parse_time_ms("2026-11-03T00:00:00Z"),
+                ..all.clone()
+            }),
+            ["a4", "a3"]
+        );
+        assert_eq!(ids(ListQuery { limit: 1, ..all }), ["a4"]);
+        let summary = &r
+            .list_assessments(&ListQuery {
+                limit: 1,
+                ..ListQuery::default()
+            })
+            .unwrap()[0];
+        assert!(
+            !summary.excerpt.contains("13812345678"),
+            "excerpts are masked: {}",
+            summary.excerpt
+        );
+
+        // Overwriting (a draft added later) keeps one record.
+        let mut again = stored(
+            "a4",
+            Grade::Red,
+            "credit_repair_scam",
+            "2026-11-04T08:00:00Z",
+        );
+        again.assessment.reasons = vec!["changed".into()];
+        r.put_assessment(&again, vector(3)).unwrap();
+        assert_eq!(r.count_assessments().unwrap(), 4);
+        assert_eq!(
+            r.get_assessment("a4")
+                .unwrap()
+                .unwrap()
+                .0
+                .assessment
+                .reasons,
+            ["changed"]
+        );
+        drop(r);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn feedback_candidates_and_audit() {
+        let (r, dir) = records("feedback");
+        let f = |id: &str, status: CandidateStatus, at: &str| Feedback {
+            id: id.into(),
+            assessment_id: "a1".into(),
+            kind: Channel::Complaint,
+            verdict: Verdict::Correct,
+            scheme: "credit_repair_scam".into(),
+            grade: Grade::Yellow,
+            assessed_scheme: "none".into(),
+            assessed_grade: Grade::Green,
+            note: None,
+            actor: "key:00000000".into(),
+            created_at: at.into(),
+            status,
+            text: "文本".into(),
+            reviewed_by: None,
+            reviewed_at: None,
+            example_id: None,
+        };
+        r.put_feedback(
+            &f("f1", CandidateStatus::Pending, "2026-11-01T00:00:00Z"),
+            vector(1),
+        )
+        .unwrap();
+        r.put_feedback(
+            &f("f2", CandidateStatus::None, "2026-11-02T00:00:00Z"),
+            vector(2),
+        )
+        .unwrap();
+        assert_eq!(r.feedback_for("a1").unwrap().len(), 2);
+        assert_eq!(r.candidates(CandidateStatus::Pending).unwrap()[0].id, "f1");
+        let mut done = f("f1", CandidateStatus::Approved, "2026-11-01T00:00:00Z");
+        done.example_id = Some("ex-fb-a1".into());
+        r.put_feedback(&done, vector(1)).unwrap();
+        assert!(r.candidates(CandidateStatus::Pending).unwrap().is_empty());
+        assert_eq!(r.get_feedback("f1").unwrap().unwrap().0, done);
+
+        for (i, action) in ["assessment.create", "report.read"].iter().enumerate() {
+            r.audit(&AuditEntry {
+                id: format!("u{i}"),
+                at: format!("2026-11-0{}T00:00:00Z", i + 1),
+                actor: "key:00000000".into(),
+                role: "handler".into(),
+                action: action.to_string(),
+                target: Some("a1".into()),
+                status: 200,
+            })
+            .unwrap();
+        }
+        let log = r.list_audit(10).unwrap();
+        assert_eq!(log.len(), 2);
+        assert_eq!(log[0].action, "report.read", "newest first");
+        assert_eq!(r.list_audit(1).unwrap().len(), 1);
+        drop(r);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
