@@ -16,6 +16,7 @@ build:
 
 ## everything CI runs: models, build, every test (parity tests use the real model files)
 test: models
+	@scripts/web-test-setup.sh
 	$(CARGO) build --release --locked --all-targets
 	$(CARGO) test --release --locked -- --test-threads=1
 

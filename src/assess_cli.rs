@@ -154,15 +154,6 @@ pub fn eval(
                     exclude_doc: leave_one_out.then_some(item.id.as_str()),
                 },
             ))?;
-            if let Ok(path) = std::env::var("CG_TMP_DUMP") {
-                use std::io::Write;
-                let mut f = std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(path)?;
-                let v = serde_json::json!({"id": item.id, "true_top": item.true_top(), "true_grade": item.grade, "grade": a.grade, "top": a.top_scheme, "schemes": a.schemes, "signals": a.signals, "similar": a.similar, "channel": item.channel});
-                writeln!(f, "{}", v)?;
-            }
             let best = &a.schemes[0];
             preds.push(Prediction {
                 id: item.id.clone(),
@@ -174,9 +165,14 @@ pub fn eval(
                 predicted_grade: a.grade,
                 latency_ms: t.elapsed().as_secs_f64() * 1000.0,
                 llm_consulted: a.llm_consulted,
+                scores: a
+                    .schemes
+                    .iter()
+                    .map(|s| (s.id.clone(), s.confidence))
+                    .collect(),
             });
         }
-        let r = report(&preds);
+        let r = report(&preds, config.assess.classifier.temperature);
         println!("## {name}\n\n{}", r.markdown());
         if predictions {
             for p in &preds {
@@ -186,15 +182,21 @@ pub fn eval(
         summary.push((name, r));
     }
     if ablate {
-        println!("| components | macro-F1 | FP on none | grade accuracy | ECE |");
-        println!("|---|---:|---:|---:|---:|");
+        println!(
+            "| components | macro-F1 | FP on none | grade accuracy | ECE | NLL-optimal temperature |"
+        );
+        println!("|---|---:|---:|---:|---:|---:|");
         for (name, r) in &summary {
             println!(
-                "| {name} | {:.3} | {:.1}% | {:.3} | {:.3} |",
+                "| {name} | {:.3} | {:.1}% | {:.3} | {:.3} | {} |",
                 r.macro_f1,
                 r.false_positive_rate_none * 100.0,
                 r.grade_accuracy,
-                r.ece
+                r.ece,
+                r.calibration
+                    .as_ref()
+                    .map(|c| format!("{:.3}", c.fitted_temperature))
+                    .unwrap_or_default()
             );
         }
     }

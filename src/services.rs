@@ -121,9 +121,7 @@ fn embed_pending(e: &mut Embedder, pending: &std::sync::Mutex<Vec<Pending>>) {
             Err(err) => {
                 let msg = err.to_string();
                 for p in batch {
-                    let _ = p
-                        .reply
-                        .send(Err(EmbedError::Compute(msg.clone()).into()));
+                    let _ = p.reply.send(Err(EmbedError::Compute(msg.clone()).into()));
                 }
             }
         }

@@ -17,6 +17,7 @@ pub mod docs;
 pub mod error;
 pub mod kb;
 pub mod metrics;
+pub mod web;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -173,22 +174,23 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(readyz))
         .split_for_parts();
     let api = Arc::new(api);
-    v1.route(
-        "/openapi.json",
-        axum::routing::get(move || {
-            let api = api.clone();
-            async move { Json(api.as_ref().clone()) }
-        }),
-    )
-    .route("/metrics", axum::routing::get(metrics_text))
-    .fallback(unknown_route)
-    .method_not_allowed_fallback(wrong_method)
-    .layer(DefaultBodyLimit::max(max_body))
-    .layer(axum::middleware::from_fn_with_state(
-        state.clone(),
-        metrics::track,
-    ))
-    .with_state(state)
+    v1.merge(web::routes())
+        .route(
+            "/openapi.json",
+            axum::routing::get(move || {
+                let api = api.clone();
+                async move { Json(api.as_ref().clone()) }
+            }),
+        )
+        .route("/metrics", axum::routing::get(metrics_text))
+        .fallback(unknown_route)
+        .method_not_allowed_fallback(wrong_method)
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .with_state(state)
 }
 
 async fn unknown_route() -> ApiError {

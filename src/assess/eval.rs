@@ -5,8 +5,11 @@
 //! each item left out of its own retrieval). The report gives macro-F1 over
 //! scheme ids, per-class precision and recall, the false-positive rate on
 //! legitimate items (flagged with a fraud scheme, or graded other than
-//! green), grade accuracy, the expected calibration error of the top
-//! confidence, and latency percentiles.
+//! green), grade accuracy with the confusion matrix of expected against
+//! predicted grade, the expected calibration error of the top confidence,
+//! the calibration itself (negative log-likelihood of the true scheme, and
+//! the temperature that would minimise it on this set, with its ECE), and
+//! latency percentiles.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -14,6 +17,9 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::applicant::Applicant;
+use super::classify::{
+    LabelledLogits, fit_temperature, logits_from_probabilities, mean_nll, softmax,
+};
 use super::grade::Grade;
 use super::schemes::NONE;
 use super::signals::Channel;
@@ -86,6 +92,9 @@ pub struct Prediction {
     pub predicted_grade: Grade,
     pub latency_ms: f64,
     pub llm_consulted: bool,
+    /// Every scheme's probability as (id, probability), for calibration.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub scores: Vec<(String, f32)>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -107,12 +116,101 @@ pub struct Report {
     pub false_positive_rate_none: f64,
     pub none_items: usize,
     pub grade_accuracy: f64,
+    /// Rows: expected grade, columns: predicted grade, both in the order
+    /// red, yellow, green.
+    pub grade_confusion: [[usize; 3]; 3],
     /// Expected calibration error of the top confidence, 10 bins.
     pub ece: f64,
+    /// Temperature scaling on this set; `None` without per-scheme scores.
+    pub calibration: Option<Calibration>,
     pub insufficient: usize,
     pub llm_share: f64,
     pub latency_p50_ms: f64,
     pub latency_p95_ms: f64,
+}
+
+/// How well the probabilities fit this set, and the temperature that would
+/// fit it best (relative to the classifier's fused logits).
+#[derive(Debug, Clone, Serialize)]
+pub struct Calibration {
+    /// The temperature the probabilities were computed at.
+    pub temperature: f32,
+    /// Mean negative log-likelihood of the true scheme at that temperature.
+    pub nll: f64,
+    /// The temperature minimising that NLL on this set.
+    pub fitted_temperature: f32,
+    pub fitted_nll: f64,
+    /// ECE of the top confidence at the fitted temperature.
+    pub fitted_ece: f64,
+}
+
+/// Index of a grade in the confusion matrix.
+fn grade_index(g: Grade) -> usize {
+    match g {
+        Grade::Red => 0,
+        Grade::Yellow => 1,
+        Grade::Green => 2,
+    }
+}
+
+/// ECE over (top confidence, whether the top scheme is the true one), 10
+/// equal-width bins.
+fn expected_calibration_error(points: &[(f32, bool)]) -> f64 {
+    let n = points.len().max(1) as f64;
+    let mut ece = 0.0;
+    for b in 0..10 {
+        let (lo, hi) = (b as f32 / 10.0, (b + 1) as f32 / 10.0);
+        let bin: Vec<&(f32, bool)> = points
+            .iter()
+            .filter(|(c, _)| *c > lo && *c <= hi || (b == 0 && *c == 0.0))
+            .collect();
+        if bin.is_empty() {
+            continue;
+        }
+        let acc = bin.iter().filter(|(_, ok)| *ok).count() as f64 / bin.len() as f64;
+        let conf = bin.iter().map(|(c, _)| f64::from(*c)).sum::<f64>() / bin.len() as f64;
+        ece += bin.len() as f64 / n * (acc - conf).abs();
+    }
+    ece
+}
+
+/// Temperature scaling on predictions that carry every scheme's
+/// probability (computed at `temperature`): the NLL now, the temperature
+/// that minimises it, and the ECE there. `None` when no prediction has
+/// scores or a true scheme outside them.
+pub fn calibration(preds: &[Prediction], temperature: f32) -> Option<Calibration> {
+    let cases: Vec<LabelledLogits> = preds
+        .iter()
+        .filter_map(|p| {
+            let label = p.scores.iter().position(|(id, _)| *id == p.true_top)?;
+            let probs: Vec<f32> = p.scores.iter().map(|(_, q)| *q).collect();
+            Some(LabelledLogits {
+                logits: logits_from_probabilities(&probs, temperature),
+                label,
+            })
+        })
+        .collect();
+    let fitted = fit_temperature(&cases)?;
+    let points: Vec<(f32, bool)> = cases
+        .iter()
+        .map(|c| {
+            let p = softmax(&c.logits, fitted);
+            let (best, conf) = p
+                .iter()
+                .copied()
+                .enumerate()
+                .max_by(|a, b| a.1.total_cmp(&b.1))
+                .unwrap_or((0, 0.0));
+            (conf, best == c.label)
+        })
+        .collect();
+    Some(Calibration {
+        temperature,
+        nll: mean_nll(&cases, temperature),
+        fitted_temperature: fitted,
+        fitted_nll: mean_nll(&cases, fitted),
+        fitted_ece: expected_calibration_error(&points),
+    })
 }
 
 fn percentile(sorted: &[f64], q: f64) -> f64 {
@@ -123,7 +221,8 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
-pub fn report(preds: &[Prediction]) -> Report {
+/// The report; `temperature` is the classifier's, for the calibration.
+pub fn report(preds: &[Prediction], temperature: f32) -> Report {
     let classes: BTreeSet<&str> = preds.iter().map(|p| p.true_top.as_str()).collect();
     let mut class_reports = Vec::new();
     for c in &classes {
@@ -169,19 +268,14 @@ pub fn report(preds: &[Prediction]) -> Report {
         })
         .count();
     // Calibration: bins of top confidence, |accuracy − confidence| weighted.
-    let mut ece = 0.0;
-    for b in 0..10 {
-        let (lo, hi) = (b as f32 / 10.0, (b + 1) as f32 / 10.0);
-        let bin: Vec<&Prediction> = preds
-            .iter()
-            .filter(|p| p.confidence > lo && p.confidence <= hi || (b == 0 && p.confidence == 0.0))
-            .collect();
-        if bin.is_empty() {
-            continue;
-        }
-        let acc = bin.iter().filter(|p| p.argmax_correct).count() as f64 / bin.len() as f64;
-        let conf = bin.iter().map(|p| p.confidence as f64).sum::<f64>() / bin.len() as f64;
-        ece += bin.len() as f64 / n * (acc - conf).abs();
+    let points: Vec<(f32, bool)> = preds
+        .iter()
+        .map(|p| (p.confidence, p.argmax_correct))
+        .collect();
+    let ece = expected_calibration_error(&points);
+    let mut grade_confusion = [[0usize; 3]; 3];
+    for p in preds {
+        grade_confusion[grade_index(p.true_grade)][grade_index(p.predicted_grade)] += 1;
     }
     let mut lat: Vec<f64> = preds.iter().map(|p| p.latency_ms).collect();
     lat.sort_by(f64::total_cmp);
@@ -206,7 +300,9 @@ pub fn report(preds: &[Prediction]) -> Report {
             .filter(|p| p.predicted_grade == p.true_grade)
             .count() as f64
             / n,
+        grade_confusion,
         ece,
+        calibration: calibration(preds, temperature),
         insufficient: preds
             .iter()
             .filter(|p| p.predicted_top == super::grade::INSUFFICIENT)
@@ -242,6 +338,18 @@ impl Report {
                 c.class, c.precision, c.recall, c.f1, c.support
             ));
         }
+        s.push_str(
+            "\n| expected \\ predicted grade | red | yellow | green |\n|---|---:|---:|---:|\n",
+        );
+        for (g, row) in ["red", "yellow", "green"].iter().zip(&self.grade_confusion) {
+            s.push_str(&format!("| {g} | {} | {} | {} |\n", row[0], row[1], row[2]));
+        }
+        if let Some(c) = &self.calibration {
+            s.push_str(&format!(
+                "\ncalibration: NLL {:.4} at temperature {:.3}; on this set NLL is lowest at temperature {:.3} (NLL {:.4}, ECE {:.3})\n",
+                c.nll, c.temperature, c.fitted_temperature, c.fitted_nll, c.fitted_ece
+            ));
+        }
         s
     }
 }
@@ -261,18 +369,22 @@ mod tests {
             predicted_grade: pg,
             latency_ms: 10.0,
             llm_consulted: false,
+            scores: Vec::new(),
         }
     }
 
     #[test]
     fn metrics_on_a_small_set() {
         use Grade::*;
-        let r = report(&[
-            p("a", "a", 0.9, Red, Red),
-            p("a", NONE, 0.6, Red, Green),
-            p(NONE, NONE, 0.8, Green, Green),
-            p(NONE, "a", 0.7, Green, Yellow),
-        ]);
+        let r = report(
+            &[
+                p("a", "a", 0.9, Red, Red),
+                p("a", NONE, 0.6, Red, Green),
+                p(NONE, NONE, 0.8, Green, Green),
+                p(NONE, "a", 0.7, Green, Yellow),
+            ],
+            1.0,
+        );
         let a = &r.classes[0];
         assert_eq!((a.class.as_str(), a.precision, a.recall), ("a", 0.5, 0.5));
         assert!((r.macro_f1 - 0.5).abs() < 1e-9);
@@ -281,5 +393,57 @@ mod tests {
         // Bins: 0.9 correct (|1−0.9|), 0.6 wrong, 0.8 correct, 0.7 wrong.
         let expected = (0.1 + 0.6 + 0.2 + 0.7) / 4.0;
         assert!((r.ece - expected).abs() < 1e-6, "{}", r.ece);
+        // Rows expected, columns predicted: red, yellow, green.
+        assert_eq!(r.grade_confusion, [[1, 0, 1], [0, 0, 0], [0, 1, 1]]);
+        assert!(r.markdown().contains("| red | 1 | 0 | 1 |"));
+        // No per-scheme scores: no calibration.
+        assert!(r.calibration.is_none());
+    }
+
+    #[test]
+    fn calibration_finds_a_sharper_temperature_for_underconfident_scores() {
+        // Probabilities computed at temperature 1 from logits whose labels
+        // follow softmax(logits / 0.5): the fit must come out near 0.5 and
+        // lower the NLL.
+        let mut preds = Vec::new();
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut rnd = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for _ in 0..5000 {
+            let logits: Vec<f32> = (0..3).map(|_| (rnd() * 4.0 - 2.0) as f32).collect();
+            let truth = softmax(&logits, 0.5);
+            let u = rnd() as f32;
+            let label = if u < truth[0] {
+                0
+            } else if u < truth[0] + truth[1] {
+                1
+            } else {
+                2
+            };
+            let shown = softmax(&logits, 1.0);
+            let ids = ["a", "b", NONE];
+            let best = (0..3)
+                .max_by(|&i, &j| shown[i].total_cmp(&shown[j]))
+                .unwrap();
+            let mut q = p(
+                ids[label],
+                ids[best],
+                shown[best],
+                Grade::Green,
+                Grade::Green,
+            );
+            q.scores = ids.iter().map(|s| s.to_string()).zip(shown).collect();
+            preds.push(q);
+        }
+        let c = calibration(&preds, 1.0).unwrap();
+        assert!((c.fitted_temperature - 0.5).abs() < 0.05, "{c:?}");
+        assert!(c.fitted_nll < c.nll, "{c:?}");
+        let r = report(&preds, 1.0);
+        assert!(c.fitted_ece < r.ece, "{c:?} vs {}", r.ece);
+        assert!(r.markdown().contains("calibration: NLL"));
     }
 }

@@ -719,6 +719,12 @@ fn retrieve(
         .filter(|h| Some(&h.chunk.doc_id) != exclude.as_ref())
         .take(n_neighbours)
         .map(|h| Neighbour {
+            grade: h
+                .chunk
+                .extra
+                .get("grade")
+                .and_then(serde_json::Value::as_str)
+                .and_then(Grade::parse),
             doc_id: h.chunk.doc_id,
             title: h.chunk.title,
             schemes: h.chunk.schemes,

@@ -987,6 +987,7 @@ pub(crate) mod testing {
                 doc_id: "ex-17".into(),
                 title: "代理退保投诉样例".into(),
                 schemes: vec!["proxy_insurance_surrender".into()],
+                grade: None,
                 similarity: 0.91,
             }],
             "evidence": evidence,

@@ -1,0 +1,425 @@
+// The caseguard web page in headless chromium, as its users meet it.
+//
+//   node tests/web/ui.mjs http://127.0.0.1:PORT
+//
+// Keys come from CG_HANDLER_KEY, CG_LEGAL_KEY, CG_CURATOR_KEY and
+// CG_ADMIN_KEY; screenshots and downloaded reports go to CG_ARTIFACTS
+// (default target/web-artifacts). Exits 0 when every check passed.
+// tests/web_ui.rs starts the server and runs this inside `make test`.
+
+import { chromium } from 'playwright-core';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+
+const base = process.argv[2];
+if (!base) {
+  console.error('usage: node tests/web/ui.mjs BASE_URL');
+  process.exit(2);
+}
+const keys = {
+  handler: process.env.CG_HANDLER_KEY,
+  legal: process.env.CG_LEGAL_KEY,
+  curator: process.env.CG_CURATOR_KEY,
+  admin: process.env.CG_ADMIN_KEY,
+};
+const artifacts = process.env.CG_ARTIFACTS || 'target/web-artifacts';
+// Assessments, drafts and uploads run the local models on a shared 2-core
+// machine: wait generously for them.
+const SLOW = 240_000;
+
+const RED_COMPLAINT = '反催收的老师让我每天打12378投诉，说能停息挂账，收我减免金额8%的服务费，不同意就去媒体曝光。';
+const GREEN_COMPLAINT = '我上个月已经按时还清了信用卡欠款，但账单上又扣了一笔年费，请核实后退回，谢谢。';
+const CORRECTION_NOTE = '浏览器测试：客户后来承认是中介代写';
+const PROBE_ID = 'web-ui-probe';
+const PROBE_PHRASE = '蓝鲸口令七七四九';
+const PROBE_DOC = `---
+id: ${PROBE_ID}
+kind: other
+title: 网页测试文档
+---
+# 浏览器测试
+
+这是一份浏览器测试上传的说明文档，暗号是${PROBE_PHRASE}，用于检查上传后能否被搜索到。
+`;
+
+let step = '';
+const started = Date.now();
+function log(name) {
+  step = name;
+  console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${name}`);
+}
+
+function check(ok, message) {
+  if (!ok) throw new Error(`check failed: ${message}`);
+}
+
+await fs.mkdir(artifacts, { recursive: true });
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox'],
+});
+const problems = []; // script errors and CSP violations on any page
+
+async function newPage(width = 1280) {
+  const context = await browser.newContext({ viewport: { width, height: 900 }, acceptDownloads: true, locale: 'zh-CN' });
+  const page = await context.newPage();
+  page.setDefaultTimeout(60_000);
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    // Refused requests (the role probe's 403s) are logged by the browser
+    // as "Failed to load resource"; anything else is a real problem.
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console: ${m.text()}`);
+  });
+  return page;
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
+}
+
+async function signIn(page, key) {
+  await page.goto(`${base}/`);
+  await page.fill('#key-input', key);
+  await page.click('form.sign-in button[type=submit]');
+  await page.waitForSelector('#sign-out:not([hidden])');
+}
+
+/** i18n: both dictionaries complete, no key asked for that neither has. */
+async function checkDictionary(page) {
+  const missing = await page.evaluate(() => import('/js/i18n.js').then((m) => m.missingKeys()));
+  check(missing.length === 0, `dictionary keys missing: ${missing.join(', ')}`);
+}
+
+/** Every visible control has a name a screen reader can say. */
+async function checkLabels(page, what) {
+  const unnamed = await page.evaluate(() => {
+    const named = (el) => {
+      if (el.getAttribute('aria-label') || el.getAttribute('aria-labelledby')) return true;
+      if (['BUTTON', 'A', 'SUMMARY'].includes(el.tagName)) return el.textContent.trim() !== '';
+      return el.labels && el.labels.length > 0 && [...el.labels].some((l) => l.textContent.trim());
+    };
+    return [...document.querySelectorAll('input, select, textarea, button, a[href], summary, iframe')]
+      .filter((el) => el.offsetParent !== null || el.tagName === 'IFRAME')
+      .filter((el) => (el.tagName === 'IFRAME' ? !el.title : !named(el)))
+      .map((el) => el.outerHTML.slice(0, 120));
+  });
+  check(unnamed.length === 0, `${what}: controls without a label:\n${unnamed.join('\n')}`);
+}
+
+async function noHorizontalScroll(page, what) {
+  const { scroll, client } = await page.evaluate(() => ({
+    scroll: Math.max(document.documentElement.scrollWidth, document.body.scrollWidth),
+    client: document.documentElement.clientWidth,
+  }));
+  check(scroll <= client, `${what}: the page scrolls sideways (${scroll} > ${client})`);
+}
+
+let assessmentId = '';
+
+/** The server's answer when a queue is full (README: 429 `overloaded`). */
+function overloaded(what) {
+  return {
+    status: 429,
+    contentType: 'application/json',
+    headers: { 'Retry-After': '1' },
+    body: JSON.stringify({ error: { code: 'overloaded', message: `the ${what} queue is full; retry in a moment` } }),
+  };
+}
+
+try {
+  // ---- the page itself ---------------------------------------------------
+  log('page served with a content security policy');
+  let page = await newPage();
+  const resp = await page.goto(`${base}/`);
+  check(resp.status() === 200, `GET / answered ${resp.status()}`);
+  check(resp.headers()['content-type'].startsWith('text/html'), 'GET / is HTML');
+  check((resp.headers()['content-security-policy'] || '').includes("script-src 'self'"), 'CSP header');
+  await page.waitForSelector('#key-input');
+  await checkLabels(page, 'sign-in');
+  await shot(page, '01-sign-in');
+
+  log('a wrong key is refused in words');
+  await page.fill('#key-input', 'not-a-valid-key-000');
+  await page.click('form.sign-in button[type=submit]');
+  await page.waitForSelector('form.sign-in .error');
+  check((await page.textContent('form.sign-in .error')).includes('密钥无效'), 'bad key message');
+
+  // ---- handler: assess, highlights, draft, feedback, queue ---------------
+  log('handler signs in and sees the workspace');
+  await signIn(page, keys.handler);
+  await page.waitForSelector('.workspace textarea');
+  check(page.url().endsWith('#/workspace'), `handler lands on the workspace (${page.url()})`);
+  const nav = await page.textContent('#nav');
+  check(nav.includes('研判工作台') && nav.includes('研判队列') && !nav.includes('知识库'), `handler nav: ${nav}`);
+
+  log('a failed submission says why and keeps the text');
+  await page.getByLabel('投诉内容').fill(RED_COMPLAINT);
+  await page.route('**/v1/assessments', (route) => route.fulfill(overloaded('assessment')), { times: 1 });
+  await page.getByRole('button', { name: '开始研判' }).click();
+  await page.waitForSelector('.workspace form .error');
+  check((await page.textContent('.workspace form .error')).includes('系统繁忙'), 'busy message');
+  check((await page.getByLabel('投诉内容').inputValue()) === RED_COMPLAINT, 'the text is kept');
+
+  log('submit a red complaint');
+  await page.getByRole('button', { name: '开始研判' }).click();
+  const badge = page.locator('.result .grade-badge.big');
+  await badge.waitFor({ timeout: SLOW });
+  check(await badge.getAttribute('data-grade') === 'red', `grade ${await badge.getAttribute('data-grade')}`);
+  check((await badge.textContent()).includes('红色'), 'the badge says red in words');
+  assessmentId = await page.getAttribute('.result .assessment', 'data-id');
+  check(/^[a-z0-9]+$/.test(assessmentId), `assessment id ${assessmentId}`);
+  check(await page.locator('.result .scheme-bars li').count() >= 2, 'scheme confidence bars');
+
+  log('signals are highlighted at the right characters and explained on focus');
+  const marks = page.locator('.result .source-text mark.sig');
+  check(await marks.count() >= 3, `highlighted spans: ${await marks.count()}`);
+  const markTexts = await marks.allTextContents();
+  for (const m of markTexts) check(RED_COMPLAINT.includes(m), `mark "${m}" is a piece of the text`);
+  const joined = markTexts.join('|');
+  check(joined.includes('12378') && joined.includes('挂账') && joined.includes('曝光'), `marks: ${joined}`);
+  const source = await page.innerText('.result .source-text');
+  check(source.replace(/\s/g, '').startsWith(RED_COMPLAINT.slice(0, 10)), 'the text is shown');
+  // Byte offsets (the server's) → string indices, across 1-, 3- and 4-byte characters.
+  const indices = await page.evaluate(() => import('/js/highlight.js').then((m) => {
+    const at = m.byteToIndex('a😀反b');
+    return [0, 1, 5, 8, 9].map(at);
+  }));
+  check(indices.join() === '0,1,3,4,5', `byte offsets to indices: ${indices}`);
+  const fraudMark = page.locator('.result .source-text mark.sig-fraud').first();
+  await fraudMark.focus();
+  const tipId = await fraudMark.getAttribute('aria-describedby');
+  const tip = page.locator(`[id="${tipId}"]`);
+  await tip.waitFor({ state: 'visible' });
+  check((await tip.textContent()).length > 10, 'the tooltip explains the signal');
+  await checkLabels(page, 'workspace');
+  await shot(page, '02-workspace-assessment');
+  await page.keyboard.press('Escape');
+
+  log('citations expand to their excerpt; chips jump to them');
+  const cite = page.locator('.result details.cite[id]').first();
+  await cite.locator('summary').click();
+  check((await cite.locator('blockquote').textContent()).length > 10, 'cited excerpt');
+
+  const kChip = page.locator('.result .doubts button.chip-K').first();
+  const kId = (await kChip.textContent()).trim();
+  await kChip.click();
+  await page.waitForFunction((id) => document.activeElement?.tagName === 'DETAILS' && document.activeElement.open
+    && document.activeElement.querySelector('summary').textContent.includes(id), kId);
+
+  log('a busy model is reported in words');
+  const draft = page.locator('.result section.draft');
+  await page.route('**/draft', (route) => route.fulfill(overloaded('draft')), { times: 1 });
+  await draft.getByRole('button', { name: '起草证据摘要' }).click();
+  await draft.locator('.error').waitFor();
+  check((await draft.locator('.error').textContent()).includes('模型正忙，请稍后重试'), 'model busy message');
+
+  log('stream a draft');
+  await draft.getByRole('button', { name: '重新起草' }).click();
+  await page.waitForSelector('.result section.draft[data-draft-state="streaming"]');
+  await page.waitForSelector('.result section.draft[data-draft-state="done"]', { timeout: SLOW });
+  const draftStatus = await draft.locator('.draft-status').textContent();
+  check(/草稿完成|没有写出/.test(draftStatus), `draft status: ${draftStatus}`);
+  await shot(page, '03-draft');
+
+  log('confirm the assessment');
+  await page.getByRole('button', { name: '研判正确' }).click();
+  await page.waitForSelector('.feedback .ok');
+  check((await page.locator('.feedback-list li').count()) === 1, 'feedback listed');
+
+  log('a legitimate complaint is green');
+  await page.getByLabel('投诉内容').fill(GREEN_COMPLAINT);
+  await page.getByRole('button', { name: '开始研判' }).click();
+  await page.waitForFunction((id) => {
+    const a = document.querySelector('.result .assessment');
+    return a && a.dataset.id !== id;
+  }, assessmentId, { timeout: SLOW });
+  check(await page.getAttribute('.result .grade-badge.big', 'data-grade') === 'green', 'green grade');
+
+  log('correct it: a candidate example for the curators');
+  const fb = page.locator('.result .feedback');
+  await fb.getByRole('button', { name: '研判有误，更正' }).click();
+  await fb.getByLabel('正确的类型').selectOption('credit_repair_scam');
+  await fb.getByLabel('正确的评级').selectOption('yellow');
+  await fb.getByLabel('备注').fill(CORRECTION_NOTE);
+  await fb.getByRole('button', { name: '提交更正' }).click();
+  await fb.locator('.ok').waitFor();
+  check((await fb.locator('.ok').textContent()).includes('等待知识运营审核'), 'correction pending review');
+
+  log('the queue lists both, red first; filters work');
+  await page.click('#nav a[href="#/queue"]');
+  await page.waitForSelector(`.queue-item[data-id="${assessmentId}"]`);
+  const grades = await page.locator('.queue-item').evaluateAll((els) => els.map((e) => e.dataset.grade));
+  check(grades[0] === 'red' && grades.includes('green'), `red first, though the green one is newer: ${grades}`);
+  await checkLabels(page, 'queue');
+  await shot(page, '04-queue');
+  await page.getByLabel('排序').selectOption('recent');
+  await page.getByRole('button', { name: '筛选' }).click();
+  await page.waitForFunction(() => document.querySelector('.queue-item')?.dataset.grade === 'green');
+  await page.getByLabel('红色 · 高风险').uncheck();
+  await page.getByLabel('黄色 · 需人工复核').uncheck();
+  await page.getByRole('button', { name: '筛选' }).click();
+  await page.waitForFunction(() => [...document.querySelectorAll('.queue-item')].every((e) => e.dataset.grade === 'green'));
+  await page.getByLabel('红色 · 高风险').check();
+  await page.getByLabel('黄色 · 需人工复核').check();
+  await page.getByLabel('排序').selectOption('severity');
+  await page.getByRole('button', { name: '筛选' }).click();
+  await page.waitForFunction(() => document.querySelector('.queue-item')?.dataset.grade === 'red');
+  await page.click(`.queue-item[data-id="${assessmentId}"]`);
+  await page.waitForSelector(`.view[data-view="a"] .assessment[data-id="${assessmentId}"]`);
+  check(await page.locator('.view[data-view="a"] .draft[data-draft-state="done"]').count() === 1, 'the stored draft is shown');
+
+  log('800 px: the workspace is usable');
+  await page.setViewportSize({ width: 800, height: 900 });
+  await page.click('#nav a[href="#/workspace"]');
+  await page.waitForSelector('.workspace textarea');
+  check((await page.getByLabel('投诉内容').inputValue()) === GREEN_COMPLAINT, 'the workspace kept the text');
+  await noHorizontalScroll(page, 'workspace at 800 px');
+  const box = await page.locator('.workspace form.intake textarea').boundingBox();
+  check(box.x >= 0 && box.x + box.width <= 800, 'the text box fits');
+  await page.locator('.result .source-text mark.sig').last().focus();
+  await noHorizontalScroll(page, 'workspace at 800 px with a tooltip open');
+  await shot(page, '05-workspace-800px');
+  await page.click('#nav a[href="#/queue"]');
+  await page.waitForSelector('.queue-item');
+  await noHorizontalScroll(page, 'queue at 800 px');
+  await page.setViewportSize({ width: 1280, height: 900 });
+
+  log('the handler may not curate');
+  await page.goto(`${base}/#/kb`);
+  await page.waitForSelector('.refused');
+  const refused = await page.textContent('.refused-text');
+  check(refused.includes('无权访问：需要知识运营（curator）角色'), `refusal: ${refused}`);
+  await shot(page, '06-curator-refused');
+
+  log('English toggle');
+  await page.click('#lang-toggle');
+  const english = await page.textContent('.refused-text');
+  check(english.includes('Not allowed: this needs the Curator (curator) role'), `English refusal: ${english}`);
+  check((await page.textContent('#nav')).includes('Workspace'), 'English nav');
+  await shot(page, '07-english');
+  await page.click('#lang-toggle');
+  check((await page.textContent('#nav')).includes('研判工作台'), 'back to Chinese');
+  await checkDictionary(page);
+  await page.context().close();
+
+  // ---- legal: report preview, hash, downloads ----------------------------
+  log('legal opens the report');
+  page = await newPage();
+  await signIn(page, keys.legal);
+  check(page.url().endsWith('#/legal'), `legal lands on reports (${page.url()})`);
+  const legalNav = await page.textContent('#nav');
+  check(legalNav.includes('法务报告') && !legalNav.includes('研判工作台') && !legalNav.includes('知识库'), `legal nav: ${legalNav}`);
+  await page.click(`.queue-item[data-id="${assessmentId}"]`);
+  await page.waitForSelector('iframe.report-frame[data-loaded="true"]', { timeout: SLOW });
+  const previewHash = (await page.textContent('#report-hash')).trim();
+  check(/^[0-9a-f]{64}$/.test(previewHash), `hash shown: ${previewHash}`);
+  const frameText = await page.frameLocator('iframe.report-frame').locator('body').textContent();
+  check(frameText.includes(previewHash), 'the preview carries the hash shown');
+  check(frameText.includes('证据报告'), 'the preview is the report');
+  await checkLabels(page, 'legal report');
+  await shot(page, '08-legal-report');
+
+  log('print prints the report frame');
+  await page.evaluate(() => {
+    // headless chromium has no print dialog: record the call instead
+    document.querySelector('iframe.report-frame').contentWindow.print = () => { window.printed = true; };
+  });
+  await page.getByRole('button', { name: '打印' }).click();
+  await page.waitForFunction(() => window.printed === true);
+
+  log('download HTML, Markdown and JSON');
+  for (const format of ['html', 'md', 'json']) {
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click(`button[data-format="${format}"]`),
+    ]);
+    const file = path.join(artifacts, download.suggestedFilename());
+    await download.saveAs(file);
+    check(download.suggestedFilename().endsWith(`.${format}`), `file name ${download.suggestedFilename()}`);
+    const shown = (await page.textContent('#report-hash')).trim();
+    const content = await fs.readFile(file, 'utf8');
+    check(/^[0-9a-f]{64}$/.test(shown) && content.includes(shown), `${format}: the file carries the hash shown (${shown})`);
+    if (format === 'json') check(JSON.parse(content).integrity.sha256 === shown, 'JSON integrity field');
+  }
+  check(await page.locator('.export-log li').count() === 3, 'three exports logged');
+  await checkDictionary(page);
+  await page.context().close();
+
+  // ---- curator: upload, search, open, delete ------------------------------
+  log('curator uploads a document');
+  page = await newPage();
+  await signIn(page, keys.curator);
+  check(page.url().endsWith('#/kb'), `curator lands on the knowledge base (${page.url()})`);
+  await page.waitForSelector('.doc-list li');
+  await page.setInputFiles('#kb-file-input', [
+    { name: `${PROBE_ID}.md`, mimeType: 'text/markdown', buffer: Buffer.from(PROBE_DOC) },
+    { name: 'notes.exe', mimeType: 'application/octet-stream', buffer: Buffer.from([0, 1, 2]) },
+  ]);
+  await page.waitForSelector(`.upload-item[data-file="${PROBE_ID}.md"][data-state="done"]`, { timeout: SLOW });
+  check((await page.textContent(`.upload-item[data-file="${PROBE_ID}.md"]`)).includes(PROBE_ID), 'upload result names the document');
+  const failed = page.locator('.upload-item[data-file="notes.exe"][data-state="failed"]');
+  await failed.waitFor();
+  check((await failed.textContent()).includes('不支持的文件类型'), 'per-file error in words');
+  await checkLabels(page, 'curator');
+  await shot(page, '09-curator-upload');
+
+  log('find it by search, open it, delete it');
+  await page.fill('#kb-search-input', PROBE_PHRASE);
+  await page.getByRole('button', { name: '搜索', exact: true }).click();
+  const hit = page.locator(`.hits li[data-doc-id="${PROBE_ID}"]`);
+  await hit.waitFor({ timeout: SLOW });
+  await hit.locator('button.doc-open').click();
+  const doc = page.locator(`article.doc[data-doc-id="${PROBE_ID}"]`);
+  await doc.waitFor();
+  check((await doc.textContent()).includes(PROBE_PHRASE), 'the document text is shown');
+  await shot(page, '10-curator-document');
+  await doc.getByRole('button', { name: '删除', exact: true }).click();
+  await doc.getByRole('button', { name: '确认删除' }).click();
+  await page.waitForSelector(`.doc-detail .ok`);
+  check((await page.textContent('.doc-detail')).includes(`已删除 ${PROBE_ID}`), 'deleted');
+  await page.waitForFunction((id) => document.querySelector('.doc-list li') && !document.querySelector(`.doc-list li[data-doc-id="${id}"]`), PROBE_ID);
+
+  log('approve the handler\'s correction');
+  const candidate = page.locator('li.candidate', { hasText: CORRECTION_NOTE });
+  await candidate.waitFor();
+  await candidate.getByRole('button', { name: '采纳' }).click();
+  await candidate.locator('.ok').waitFor({ timeout: SLOW });
+  check((await candidate.textContent()).includes('已采纳为样例 ex-fb-'), 'approved into the knowledge base');
+  log('a seed document cannot be deleted from the page');
+  await page.locator('.doc-list li[data-doc-id="illegal_proxy_rights_defense"] button').click();
+  await page.waitForSelector('article.doc[data-doc-id="illegal_proxy_rights_defense"]');
+  check(await page.locator('article.doc button.danger').first().isDisabled(), 'delete disabled for seed documents');
+
+  log('the curator may not use the workspace');
+  await page.goto(`${base}/#/workspace`);
+  await page.waitForSelector('.refused');
+  check((await page.textContent('.refused-text')).includes('投诉处理（handler）'), 'workspace refused for curators');
+  await checkDictionary(page);
+  await page.context().close();
+
+  // ---- admin: every view, the audit log -----------------------------------
+  log('admin sees every view and the audit log');
+  page = await newPage();
+  await signIn(page, keys.admin);
+  const adminNav = await page.textContent('#nav');
+  for (const label of ['研判工作台', '研判队列', '法务报告', '知识库', '审计日志']) check(adminNav.includes(label), `admin nav has ${label}`);
+  await page.click('#nav a[href="#/audit"]');
+  await page.waitForSelector('table.audit tbody tr');
+  check((await page.textContent('table.audit')).includes('kb.delete'), 'the deletion is audited');
+  await shot(page, '11-audit');
+  await page.context().close();
+
+  check(problems.length === 0, `errors on the page:\n${problems.join('\n')}`);
+  console.log(`ok: every check passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  await browser.close();
+} catch (e) {
+  console.error(`FAILED at step "${step}": ${e.message}`);
+  if (problems.length) console.error(`page errors:\n${problems.join('\n')}`);
+  for (const context of browser.contexts()) {
+    for (const p of context.pages()) {
+      await p.screenshot({ path: path.join(artifacts, 'failure.png'), fullPage: true }).catch(() => {});
+    }
+  }
+  await browser.close();
+  process.exit(1);
+}

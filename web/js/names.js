@@ -1,0 +1,42 @@
+// Display names of schemes (fraud types).
+//
+// The label set is not fixed: every pattern card in the knowledge base is a
+// scheme, and curators add cards. Assessments carry each scheme's name, so
+// names are learned from every assessment the page sees; listings carry only
+// ids, so `loadSchemes` also asks /readyz for the ids and the pattern cards
+// for their titles.
+
+import { get } from './api.js';
+import { t } from './i18n.js';
+
+const names = new Map();
+let ids = [];
+
+/** Remember the names an assessment carries. */
+export function learn(schemes) {
+  for (const s of schemes || []) if (s.id && s.name) names.set(s.id, s.name);
+}
+
+/** A scheme's display name (the id itself if nothing better is known). */
+export function schemeName(id) {
+  if (id === 'insufficient_evidence') return t('insufficientEvidence');
+  if (id === 'none' && !names.has(id)) return t('schemeNone');
+  return names.get(id) || id;
+}
+
+/** Known scheme ids, for filters and corrections. */
+export async function loadSchemes() {
+  try {
+    const ready = await fetch('/readyz').then((r) => r.json());
+    if (Array.isArray(ready.schemes)) ids = ready.schemes;
+  } catch {
+    // keep what we had
+  }
+  try {
+    const docs = await get('/v1/kb/documents?kind=pattern');
+    for (const d of docs.documents || []) if (!names.has(d.doc_id)) names.set(d.doc_id, d.title);
+  } catch {
+    // names stay ids; not worth an error message
+  }
+  return ids;
+}
