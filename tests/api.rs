@@ -283,6 +283,8 @@ fn the_api_end_to_end() {
         "/v1/kb/documents/{id}",
         "/v1/kb/search",
         "/v1/kb/candidates",
+        "/v1/me",
+        "/v1/schemes",
         "/healthz",
         "/readyz",
     ] {
@@ -312,6 +314,19 @@ fn the_api_end_to_end() {
             .as_str()
             .unwrap()
             .contains("handler")
+    );
+
+    let me = s.get("/v1/me", LEGAL).json();
+    assert_eq!(me["role"], "legal");
+    assert!(me["key"].as_str().unwrap().starts_with("key:") && !me.to_string().contains(LEGAL));
+    let schemes = s.get("/v1/schemes", CURATOR).json();
+    assert!(
+        schemes
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["id"] == "professional_debt_bearing"
+                && x["name"].as_str().unwrap().contains("职业背债"))
     );
 
     // ---- bad input: a clear 4xx each, nothing stored ----------------------

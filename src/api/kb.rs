@@ -467,7 +467,8 @@ pub struct DocumentView {
     /// `feedback` for approved candidates.
     pub origin: Option<String>,
     pub extra: Value,
-    pub chunks: Vec<ChunkView>,
+    /// The chunks' text in order (`chunks` is their count).
+    pub content: Vec<ChunkView>,
 }
 
 /// One document with its chunks. Roles: any.
@@ -502,7 +503,7 @@ pub async fn get_document(
             .and_then(Value::as_str)
             .map(str::to_string),
         extra,
-        chunks: chunks
+        content: chunks
             .into_iter()
             .map(|c| ChunkView {
                 chunk_id: c.chunk_id,

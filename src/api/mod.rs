@@ -170,6 +170,8 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(kb::list_candidates))
         .routes(routes!(kb::review_candidate))
         .routes(routes!(kb::list_audit))
+        .routes(routes!(me))
+        .routes(routes!(schemes))
         .routes(routes!(healthz))
         .routes(routes!(readyz))
         .split_for_parts();
@@ -207,6 +209,37 @@ async fn wrong_method() -> ApiError {
         "method_not_allowed",
         "this route does not take that method; GET /openapi.json lists them",
     )
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Me {
+    pub role: crate::config::Role,
+    /// The key's fingerprint, as the audit log shows it.
+    pub key: String,
+}
+
+/// Who the key belongs to: its role (the web page shows the views it may use).
+#[utoipa::path(get, path = "/v1/me", tag = "service",
+    responses((status = 200, body = Me), (status = 401, body = error::ErrorBody)),
+    security(("bearer" = [])))]
+async fn me(caller: Caller) -> Json<Me> {
+    Json(Me {
+        role: caller.role,
+        key: caller.fingerprint,
+    })
+}
+
+/// The scheme types (labels) the knowledge base defines, with display names;
+/// a curator's new pattern card appears here. Roles: any.
+#[utoipa::path(get, path = "/v1/schemes", tag = "service",
+    responses((status = 200, body = [crate::assess::schemes::Scheme]),
+        (status = 401, body = error::ErrorBody), (status = 503, body = error::ErrorBody)),
+    security(("bearer" = [])))]
+async fn schemes(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> Result<Json<Vec<crate::assess::schemes::Scheme>>, ApiError> {
+    Ok(Json(state.ready()?.assessor.schemes().schemes.clone()))
 }
 
 /// Liveness: the process answers.

@@ -15,7 +15,7 @@ use crate::store::{Fields, Filter, StoreError, VectorStore};
 /// The label of a legitimate complaint or application.
 pub const NONE: &str = "none";
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Scheme {
     pub id: String,
     /// Display name (the card's `name_zh`, else its title).

@@ -45,7 +45,8 @@ pub struct Report {
     pub draft: DraftSection,
     pub signals: Vec<SignalRow>,
     pub versions: Versions,
-    /// RFC 3339, UTC.
+    /// RFC 3339, UTC: when the record last changed (draft written, else
+    /// assessed), so re-exports of an unchanged record hash the same.
     pub generated_at: String,
 }
 
@@ -223,6 +224,10 @@ pub fn build(
         reasons: a.reasons.iter().map(|r| mask_pii(r)).collect(),
     };
 
+    // The time of the record's last change (its draft, else the
+    // assessment), not the time of the export: every export of the same
+    // record, in any format, carries the same hash.
+    let as_of = draft.map_or_else(|| a.created_at.clone(), |d| d.generated_at.clone());
     let draft = match draft {
         Some(d) => {
             let allowed = allowed_ids(a);
@@ -307,7 +312,7 @@ pub fn build(
             })
             .collect(),
         versions: a.versions.clone(),
-        generated_at: crate::kb::ingest::now_rfc3339(),
+        generated_at: as_of,
     }
 }
 
@@ -579,7 +584,7 @@ pub fn to_markdown(r: &Report, hash: &str) -> String {
             vec!["提交时间".into(), h.created_at.clone()],
             vec!["评级".into(), grade_md(h.grade)],
             vec!["主要模式".into(), top_scheme_text(&h.top_scheme)],
-            vec!["报告生成时间".into(), r.generated_at.clone()],
+            vec!["记录时间".into(), r.generated_at.clone()],
         ],
     );
     if !h.reasons.is_empty() {
@@ -821,7 +826,7 @@ pub fn to_html(r: &Report, hash: &str) -> String {
         "主要模式",
         escape_html(&top_scheme_text(&h.top_scheme)),
     ));
-    o.push_str(&row("报告生成时间", escape_html(&r.generated_at)));
+    o.push_str(&row("记录时间", escape_html(&r.generated_at)));
     o.push_str("</tbody>\n</table>\n");
     if !h.reasons.is_empty() {
         o.push_str("<p>判断理由：</p>\n<ul>\n");

@@ -151,37 +151,17 @@ export function describe(err, overrides = {}) {
   return { text: t(key), detail: err.code === 'network' || err.code === 'internal' ? '' : err.message };
 }
 
-/**
- * Which roles does the key have? There is no "who am I" route, so ask a
- * few cheap questions whose answers differ by role:
- *   GET /v1/assessments?limit=1            handler, legal, admin: 200; curator: 403
- *   GET /v1/assessments/role-probe/report   legal, admin: 404 (no such id); handler: 403
- *   GET /v1/kb/candidates                   curator, admin: 200
- *   GET /v1/audit?limit=1                   admin: 200
- * 401 means the key is unknown; 503 that the service is still starting.
- */
+/** The key's role, from GET /v1/me (401: unknown key; 503: still starting). */
 export async function discoverRoles() {
-  const status = async (path) => {
-    try {
-      const r = await fetch(path, { headers: authHeaders() });
-      return r.status;
-    } catch {
-      return 0;
-    }
-  };
-  const [list, report, candidates, audit] = await Promise.all([
-    status('/v1/assessments?limit=1'),
-    status('/v1/assessments/role-probe/report?format=json'),
-    status('/v1/kb/candidates'),
-    status('/v1/audit?limit=1'),
-  ]);
-  const all = [list, report, candidates, audit];
-  if (all.includes(401)) throw new ApiError(401, 'unauthorized', '');
-  if (all.includes(0)) throw new ApiError(0, 'network', '');
-  if (all.includes(503)) throw new ApiError(503, 'not_ready', '');
-  if (audit === 200) return ['admin'];
-  if (candidates === 200) return ['curator'];
-  if (list === 200 && report === 404) return ['legal'];
-  if (list === 200) return ['handler'];
-  throw new ApiError(403, 'forbidden', '');
+  let r;
+  try {
+    r = await fetch('/v1/me', { headers: authHeaders() });
+  } catch {
+    throw new ApiError(0, 'network', '');
+  }
+  if (r.status === 401) throw new ApiError(401, 'unauthorized', '');
+  if (r.status === 503) throw new ApiError(503, 'not_ready', '');
+  if (!r.ok) throw new ApiError(r.status, 'internal', '');
+  const me = await r.json();
+  return [me.role];
 }

@@ -181,13 +181,11 @@ function documentsPanel() {
             ['docOrigin', h('span', { t: `origin_${d.origin || 'unknown'}` })],
             ['docSource', [d.source, d.version && `v${d.version}`].filter(Boolean).join(' · ') || '—'],
             ['docIngested', when(d.ingested_at)],
-            // The summary's chunk count and the chunk list share the key
-            // `chunks` in this answer; the list is what arrives.
-            ['docChunks', String(Array.isArray(d.chunks) ? d.chunks.length : d.chunks)]].map(([k, v]) => [h('dt', { t: k }), h('dd', {}, v)])),
+            ['docChunks', String(d.chunks)]].map(([k, v]) => [h('dt', { t: k }), h('dd', {}, v)])),
         h('div', { class: 'actions' }, remove, sure, cancel),
         seed ? h('p', { class: 'muted small', t: 'seedNoDelete' }) : null,
         message,
-        h('div', { class: 'chunks' }, (Array.isArray(d.chunks) ? d.chunks : []).map((c) => h('section', { class: 'chunk' },
+        h('div', { class: 'chunks' }, (d.content || []).map((c) => h('section', { class: 'chunk' },
           c.heading ? h('h4', { text: c.heading }) : null,
           h('p', { text: c.text }))))));
       detail.querySelector('h3')?.setAttribute('tabindex', '-1');

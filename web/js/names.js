@@ -2,9 +2,8 @@
 //
 // The label set is not fixed: every pattern card in the knowledge base is a
 // scheme, and curators add cards. Assessments carry each scheme's name, so
-// names are learned from every assessment the page sees; listings carry only
-// ids, so `loadSchemes` also asks /readyz for the ids and the pattern cards
-// for their titles.
+// names are learned from every assessment the page sees, and `loadSchemes`
+// asks GET /v1/schemes for the current list.
 
 import { get } from './api.js';
 import { t } from './i18n.js';
@@ -27,16 +26,11 @@ export function schemeName(id) {
 /** Known scheme ids, for filters and corrections. */
 export async function loadSchemes() {
   try {
-    const ready = await fetch('/readyz').then((r) => r.json());
-    if (Array.isArray(ready.schemes)) ids = ready.schemes;
+    const list = await get('/v1/schemes');
+    ids = list.map((s) => s.id);
+    learn(list);
   } catch {
-    // keep what we had
-  }
-  try {
-    const docs = await get('/v1/kb/documents?kind=pattern');
-    for (const d of docs.documents || []) if (!names.has(d.doc_id)) names.set(d.doc_id, d.title);
-  } catch {
-    // names stay ids; not worth an error message
+    // keep what we had; names stay ids, not worth an error message
   }
   return ids;
 }
