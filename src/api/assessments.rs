@@ -17,7 +17,7 @@ use crate::assess::grade::Grade;
 use crate::assess::pipeline::AssessInput;
 use crate::assess::schemes::NONE;
 use crate::config::Role;
-use crate::evidence::draft::{self, Draft, DraftEvent, SentenceFilter};
+use crate::evidence::draft::{self, Draft, DraftEvent, DroppedSentence, SentenceFilter};
 use crate::evidence::report;
 use crate::llm::GenerateParams;
 use crate::records::{
@@ -385,9 +385,12 @@ pub async fn get_report(
 
 /// Stream an LLM-drafted evidence summary as Server-Sent Events.
 ///
+/// The model rewrites each doubt (strongest first) as one plain sentence
+/// that cites the doubt, its facts and its supporting knowledge-base chunk.
 /// Events: `sentence` (a kept sentence with its citation ids; ids the
 /// assessment did not retrieve are removed and the sentence flagged),
-/// `dropped` (a sentence without any valid citation, left out),
+/// `dropped` (a sentence left out: no valid citation, a number the material
+/// does not contain, copied from the prompt, repeated),
 /// `progress` (`{"pieces": n}` while the model writes), and finally `done`
 /// with the whole draft (also stored with the assessment and shown in the
 /// report) or `error`. Roles: handler, legal.
@@ -417,16 +420,10 @@ pub async fn stream_draft(
         return Err(ApiError::overloaded("draft"));
     };
     let a = &record.assessment;
-    let prompt = draft::prompt(a);
+    let prompts = draft::doubt_prompts(a, MAX_DRAFT_SENTENCES);
     let allowed = draft::allowed_ids(a);
     let material = draft::material_lines(a);
-    let params = GenerateParams {
-        max_tokens: state.config().api.draft_max_tokens,
-        temperature: 0.0,
-        stop: draft::stop_strings(),
-        ..GenerateParams::default()
-    };
-    let (mut pieces, done) = llm.generate_stream(prompt, params)?;
+    let max_tokens = state.config().api.draft_max_tokens.min(SENTENCE_TOKENS);
     let model = llm
         .info()
         .name
@@ -438,54 +435,88 @@ pub async fn stream_draft(
     let task_state = state.clone();
     tokio::spawn(async move {
         let _permit = permit;
-        let mut filter = SentenceFilter::new(allowed).with_material(&material);
-        let mut n = 0usize;
-        let mut client_gone = false;
-        while let Some(piece) = pieces.recv().await {
-            n += 1;
-            task_state.metrics().draft_tokens.inc();
-            let mut out = Vec::new();
-            if n.is_multiple_of(8) {
-                out.push(
-                    Event::default()
-                        .event("progress")
-                        .data(format!("{{\"pieces\":{n}}}")),
-                );
-            }
-            for e in filter.push(&piece) {
-                out.push(event_of(&e));
-            }
-            for e in out {
-                if tx.send(e).await.is_err() {
-                    client_gone = true;
+        let mut filter = SentenceFilter::new(allowed)
+            .with_material(&material)
+            .with_max_sentences(MAX_DRAFT_SENTENCES);
+        let mut ungrounded = Vec::new();
+        let mut pieces_seen = 0usize;
+        for p in prompts {
+            let params = GenerateParams {
+                max_tokens,
+                temperature: 0.0,
+                stop: vec!["\n".into()],
+                ..GenerateParams::default()
+            };
+            let (mut pieces, done) = match llm.generate_stream(p.prompt, params) {
+                Ok(x) => x,
+                Err(e) => {
+                    tracing::warn!(error = %e, "draft sentence not generated");
+                    let _ = tx
+                        .send(error_event("overloaded", "模型正忙，请稍后重试"))
+                        .await;
+                    return;
+                }
+            };
+            let mut text = String::new();
+            while let Some(piece) = pieces.recv().await {
+                pieces_seen += 1;
+                task_state.metrics().draft_tokens.inc();
+                text.push_str(&piece);
+                if pieces_seen.is_multiple_of(8)
+                    && tx
+                        .send(
+                            Event::default()
+                                .event("progress")
+                                .data(format!("{{\"pieces\":{pieces_seen}}}")),
+                        )
+                        .await
+                        .is_err()
+                {
+                    // The client left: dropping the receiver stops the model.
+                    return;
                 }
             }
-            if client_gone || filter.should_stop() {
+            if let Ok(Err(e)) = done.await {
+                tracing::error!(error = %e, "draft generation failed");
+                let _ = tx
+                    .send(error_event(
+                        "internal",
+                        "the draft could not be generated; see the server log",
+                    ))
+                    .await;
+                return;
+            }
+            let sentence = text.trim();
+            if sentence.is_empty() {
+                continue;
+            }
+            if let Some(reason) = draft::ungrounded(sentence, &p.source) {
+                let d = DroppedSentence {
+                    text: crate::evidence::facts::mask_pii(sentence),
+                    reason,
+                };
+                let _ = tx.send(data_event("dropped", &d)).await;
+                ungrounded.push(d);
+                continue;
+            }
+            // The sentence cites the doubt it rewrites; the filter checks
+            // the ids and drops copies and repetitions like any other text.
+            let line = format!("{sentence}{}\n", p.cite);
+            for e in filter.push(&line) {
+                if tx.send(event_of(&e)).await.is_err() {
+                    return;
+                }
+            }
+            if filter.should_stop() {
                 break;
             }
         }
-        // Dropping the piece receiver stops the model at its next token.
-        drop(pieces);
-        if client_gone {
-            return;
-        }
-        let outcome = done.await;
-        let (tail, outcome_f) = filter.finish();
+        let (tail, mut outcome) = filter.finish();
         for e in &tail {
             let _ = tx.send(event_of(e)).await;
         }
-        if let Ok(Err(e)) = outcome {
-            tracing::error!(error = %e, "draft generation failed");
-            let _ = tx
-                .send(
-                    Event::default()
-                        .event("error")
-                        .data("{\"code\":\"internal\",\"message\":\"the draft could not be generated; see the server log\"}"),
-                )
-                .await;
-            return;
-        }
-        let d = Draft::new(outcome_f, model);
+        outcome.dropped.extend(ungrounded);
+        let d = Draft::new(outcome, model);
         let mut record = record;
         record.draft = Some(d.clone());
         let saved = match task_state.ready() {
@@ -508,6 +539,18 @@ pub async fn stream_draft(
     Ok(Sse::new(stream)
         .keep_alive(KeepAlive::default())
         .into_response())
+}
+
+/// Sentences in a draft: one per doubt, strongest first.
+const MAX_DRAFT_SENTENCES: usize = 5;
+/// Longest generated sentence, in tokens.
+const SENTENCE_TOKENS: usize = 60;
+
+fn error_event(code: &str, message: &str) -> Event {
+    data_event(
+        "error",
+        &serde_json::json!({ "code": code, "message": message }),
+    )
 }
 
 fn data_event(name: &str, v: &impl Serialize) -> Event {

@@ -309,6 +309,116 @@ pub fn allowed_ids(a: &Assessment) -> BTreeSet<String> {
     Material::of(a).ids()
 }
 
+/// Worked examples for [`doubt_prompts`]: a doubt and the one sentence an
+/// investigator would write for it (invented cases, other amounts).
+const SENTENCE_EXAMPLES: &[(&str, &str)] = &[
+    (
+        "收取前期费用：“先交2000元服务费，保证删除逾期记录”。",
+        "对方以删除逾期记录为名，要求投诉人先交2000元服务费。",
+    ),
+    (
+        "代理退保话术：“保证全额退保，手续费30%”。",
+        "中介承诺全额退保，并按退保金额的30%收取手续费。",
+    ),
+    (
+        "冒充亲属视频借钱：“视频里是我儿子，让我赶紧转钱”。",
+        "对方在视频中冒充投诉人的儿子，催促其转账。",
+    ),
+];
+
+/// One sentence of the draft to write: the prompt for it, the material it
+/// rests on (for the grounding check) and the ids it will cite.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SentencePrompt {
+    pub prompt: String,
+    /// The doubt's own words (label and quote), masked.
+    pub source: String,
+    /// `[D1][F2][K1]`: the doubt, the facts in its sentence, its first citation.
+    pub cite: String,
+}
+
+/// One short prompt per doubt (strongest first, at most `max`): the small
+/// base model rewrites a doubt as one plain sentence, following three
+/// worked examples; the sentence then cites the doubt, its facts and its
+/// first supporting citation. Small models copy and invent less when asked
+/// for one sentence about one thing than for a whole narrative.
+pub fn doubt_prompts(a: &Assessment, max: usize) -> Vec<SentencePrompt> {
+    let allowed = allowed_ids(a);
+    a.evidence
+        .doubts
+        .iter()
+        .filter(|d| allowed.contains(&d.id))
+        .take(max)
+        .map(|d| {
+            // The label and the quote: "以监管投诉为条件施压：“每天给12378打电话投诉”。"
+            let head = d.statement.split('。').next().unwrap_or(&d.statement);
+            let source = mask_pii(&clip(&clean(head), DOUBT_CHARS));
+            let mut prompt = String::from("把疑点改写成证据摘要中的一句话。\n");
+            for (doubt, sentence) in SENTENCE_EXAMPLES {
+                prompt.push_str(&format!("疑点：{doubt}\n摘要句：{sentence}\n"));
+            }
+            prompt.push_str(&format!("疑点：{source}。\n摘要句："));
+            let mut cite = format!("[{}]", d.id);
+            for id in d
+                .fact_ids
+                .iter()
+                .filter(|f| allowed.contains(*f))
+                .take(2)
+                .chain(
+                    d.citation_ids
+                        .iter()
+                        .filter(|k| allowed.contains(*k))
+                        .take(1),
+                )
+            {
+                cite.push_str(&format!("[{id}]"));
+            }
+            SentencePrompt {
+                prompt,
+                source,
+                cite,
+            }
+        })
+        .collect()
+}
+
+/// Why a generated sentence is not grounded in its source, if it is not:
+/// a number the source does not contain (amounts, dates and phone numbers
+/// are where a small model invents), or words lifted from the worked
+/// examples instead of the case.
+pub fn ungrounded(sentence: &str, source: &str) -> Option<String> {
+    let digits = |t: &str| -> Vec<String> {
+        t.split(|c: char| !c.is_ascii_digit())
+            .filter(|d| !d.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let known = digits(source);
+    let invented: Vec<String> = digits(sentence)
+        .into_iter()
+        .filter(|d| !known.contains(d))
+        .collect();
+    if !invented.is_empty() {
+        return Some(format!("含材料中没有的数字：{}", invented.join("、")));
+    }
+    // The summary speaks of 投诉人/申请人; "我" means the model is
+    // continuing a complaint, not summarising one.
+    if sentence.contains('我') {
+        return Some("以第一人称叙述，不是调查摘要".into());
+    }
+    let chars: Vec<char> = sentence.chars().filter(|c| c.is_alphanumeric()).collect();
+    for (_, example) in SENTENCE_EXAMPLES {
+        let ex: String = example.chars().filter(|c| c.is_alphanumeric()).collect();
+        if chars.windows(6).any(|w| {
+            let piece: String = w.iter().collect();
+            ex.contains(&piece) && !source.contains(&piece)
+        }) {
+            return Some("照抄示例，不是本案内容".into());
+        }
+    }
+    None
+}
+
 /// The material lines the prompt shows; a generated sentence that merely
 /// repeats one of them is not a summary (see [`SentenceFilter::with_material`]).
 pub fn material_lines(a: &Assessment) -> Vec<String> {
@@ -1022,6 +1132,31 @@ mod tests {
                 DraftEvent::Dropped(_) => None,
             })
             .collect()
+    }
+
+    #[test]
+    fn sentences_must_rest_on_their_doubt() {
+        let source = "按减免或退款比例抽成：“老师收我还款金额的8%作为服务费”";
+        assert_eq!(ungrounded("代理人按还款金额的8%收取服务费。", source), None);
+        assert!(
+            ungrounded("代理人收取3000元服务费。", source)
+                .unwrap()
+                .contains("3000")
+        );
+        assert!(
+            ungrounded("老师让我交服务费。", source).is_some(),
+            "first person"
+        );
+        assert!(
+            ungrounded("对方在视频中冒充投诉人的儿子，催促其转账。", source).is_some(),
+            "copied from the worked example"
+        );
+        let a = testing::assessment();
+        let prompts = doubt_prompts(&a, 5);
+        assert_eq!(prompts.len(), a.evidence.doubts.len());
+        assert!(prompts[0].cite.starts_with("[D1]"));
+        assert!(prompts.iter().all(|p| !p.prompt.contains("13812345678")));
+        assert!(prompts[0].prompt.ends_with("摘要句："));
     }
 
     #[test]
