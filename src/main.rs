@@ -381,7 +381,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => return assess_cli::eval(&config, &set, ablate, leave_one_out, predictions),
         Command::Keys { command } => return keys_command(&config, command),
         Command::Serve { addr } => {
+            // Logs go to stderr; stdout carries only the bound address.
             tracing_subscriber::fmt()
+                .with_writer(std::io::stderr)
                 .with_env_filter(
                     tracing_subscriber::EnvFilter::try_from_default_env()
                         .unwrap_or_else(|_| "info".into()),
