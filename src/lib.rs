@@ -8,6 +8,7 @@
 /// Complaint/application → normalised text, fraud signals, cross-checks.
 pub mod api;
 pub mod assess;
+pub mod campaign;
 pub mod config;
 pub mod embed;
 /// The evidence chain for the legal team: facts, doubts, citations, report.

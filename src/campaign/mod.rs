@@ -1,0 +1,9 @@
+//! Campaign detection (issue 6, in progress): the campaign behind a single
+//! harmless-looking complaint — many submissions from one script, or tied
+//! together by the same agent's phone, account or employer.
+//!
+//! So far: `template`, near-duplicate signatures of texts with band keys
+//! for lookup. Identifier extraction with keyed hashes, the per-assessment
+//! lookup, incremental clustering and the campaign API are to come.
+
+pub mod template;
