@@ -3,7 +3,9 @@
 //! together by the same agent's phone, account or employer.
 //!
 //! So far: `template`, near-duplicate signatures of texts with band keys
-//! for lookup. Identifier extraction with keyed hashes, the per-assessment
-//! lookup, incremental clustering and the campaign API are to come.
+//! for lookup; `identifiers`, contact details and agent names extracted,
+//! normalised and kept only as keyed hashes. The per-assessment lookup,
+//! incremental clustering and the campaign API are to come.
 
+pub mod identifiers;
 pub mod template;
