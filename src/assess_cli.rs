@@ -152,6 +152,7 @@ pub fn eval(
                 RunOptions {
                     components,
                     exclude_doc: leave_one_out.then_some(item.id.as_str()),
+                    ..RunOptions::default()
                 },
             ))?;
             let best = &a.schemes[0];

@@ -32,6 +32,7 @@ pub struct Config {
     pub store: StoreConfig,
     pub assess: crate::assess::pipeline::AssessConfig,
     pub api: ApiConfig,
+    pub campaign: crate::campaign::CampaignConfig,
     /// Where the embedded store and other state live.
     pub data_dir: PathBuf,
     /// The curated knowledge base (patterns, cases, regulations, lexicon, examples).
@@ -245,6 +246,66 @@ impl Config {
     }
 }
 
+impl Config {
+    /// Where the identifier key of campaign detection is kept.
+    pub fn campaign_key_file(&self) -> PathBuf {
+        self.campaign
+            .key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("campaign-key"))
+    }
+
+    /// The identifier key: `CASEGUARD_CAMPAIGN_KEY`, else the key file
+    /// (hex). With `create`, a missing file is made with a fresh random key
+    /// readable only by its owner.
+    pub fn campaign_key(&self, create: bool) -> Result<Vec<u8>, ConfigError> {
+        if let Ok(v) = std::env::var("CASEGUARD_CAMPAIGN_KEY") {
+            if v.trim().len() < 16 {
+                return Err(ConfigError::Env {
+                    var: "CASEGUARD_CAMPAIGN_KEY",
+                    message: "the key must have at least 16 characters".into(),
+                });
+            }
+            return Ok(v.trim().as_bytes().to_vec());
+        }
+        let path = self.campaign_key_file();
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                let key = hex::decode(text.trim()).map_err(|e| ConfigError::Parse {
+                    path: path.clone(),
+                    message: format!("expected a hex key: {e}"),
+                })?;
+                if key.len() < 16 {
+                    return Err(ConfigError::Parse {
+                        path,
+                        message: "the key must have at least 16 bytes".into(),
+                    });
+                }
+                Ok(key)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => {
+                let key: [u8; 32] = rand::random();
+                let io = |source| ConfigError::Read {
+                    path: path.clone(),
+                    source,
+                };
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir).map_err(io)?;
+                }
+                let mut opts = std::fs::OpenOptions::new();
+                opts.write(true).create_new(true);
+                #[cfg(unix)]
+                std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+                let mut f = opts.open(&path).map_err(io)?;
+                std::io::Write::write_all(&mut f, format!("{}\n", hex::encode(key)).as_bytes())
+                    .map_err(io)?;
+                Ok(key.to_vec())
+            }
+            Err(source) => Err(ConfigError::Read { path, source }),
+        }
+    }
+}
+
 impl Default for ModelsConfig {
     fn default() -> Self {
         let dir = default_models_dir();
@@ -273,6 +334,7 @@ impl Default for Config {
             store: StoreConfig::default(),
             assess: Default::default(),
             api: ApiConfig::default(),
+            campaign: Default::default(),
             data_dir: PathBuf::from("data"),
             knowledge_base: PathBuf::from("knowledge-base"),
         }

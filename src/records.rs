@@ -40,6 +40,48 @@ pub struct StoredAssessment {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub draft: Option<Draft>,
+    /// The campaign the submission belongs to (looked up when read; not stored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign: Option<CampaignRef>,
+}
+
+/// A submission's campaign, as an assessment shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CampaignRef {
+    pub id: String,
+    pub size: usize,
+}
+
+/// An assessment with the submission's identifiers masked in place: the
+/// text (byte offsets unchanged, so signal spans still point at the right
+/// words), quoted spans, reasons, the evidence chain, the application's
+/// phone, employer and address and the metadata. What is stored and
+/// returned holds no contact detail, account or agent name in clear.
+pub fn redact_assessment(a: &mut Assessment) {
+    use crate::campaign::identifiers::{mask_applicant, mask_metadata, redact, redact_value};
+    a.text = redact(&a.text);
+    for s in &mut a.signals {
+        if let Some(sp) = &mut s.span {
+            sp.text = a.text.get(sp.start..sp.end).map_or_else(|| redact(&sp.text), str::to_string);
+        }
+        s.label = redact(&s.label);
+        s.explanation = redact(&s.explanation);
+    }
+    for r in &mut a.reasons {
+        *r = redact(r);
+    }
+    if let Ok(mut v) = serde_json::to_value(&a.evidence) {
+        redact_value(&mut v);
+        if let Ok(e) = serde_json::from_value(v) {
+            a.evidence = e;
+        }
+    }
+    if let Some(ap) = &mut a.applicant {
+        mask_applicant(ap);
+    }
+    if let Some(m) = &mut a.metadata {
+        mask_metadata(m);
+    }
 }
 
 /// One line of an assessment listing.
@@ -534,6 +576,7 @@ mod tests {
         StoredAssessment {
             assessment: a,
             draft: None,
+            campaign: None,
         }
     }
 

@@ -41,6 +41,37 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// The server's log (stderr), next to its config; appended across restarts.
+fn log_file(config: &Path) -> Stdio {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(config.with_file_name("server.log"))
+        .unwrap()
+        .into()
+}
+
+/// Every byte under a directory.
+fn all_bytes(dir: &Path) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(p) = todo.pop() {
+        if p.is_dir() {
+            todo.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+        } else if let Ok(b) = std::fs::read(&p) {
+            out.extend(b);
+        }
+    }
+    out
+}
+
+fn contains(hay: &[u8], needle: &str) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+/// Identifiers the campaign section submits; none may come back or be stored in clear.
+const CLEAR_IDS: [&str; 4] = ["lilaoshi_help88", "13911112222", "13977778888", "恒达信"];
+
 struct Server {
     child: Child,
     base: String,
@@ -57,9 +88,9 @@ impl Server {
                 "127.0.0.1:0",
             ])
             .env_remove("CASEGUARD_API_KEYS")
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(log_file(config))
             .spawn()
             .unwrap();
         let mut line = String::new();
@@ -749,6 +780,121 @@ fn the_api_end_to_end() {
     );
     assert_eq!(r.status, 404);
 
+    // ---- campaigns: templated complaints and an application, one agent ------
+    let script = |name: &str, months: u32, contact: bool| {
+        format!(
+            "本人{name}因生意失败收入中断，目前确实无力偿还贷款。依据相关规定，特申请停止一切催收，免除全部逾期利息和违约金，本金分{months}期偿还。若贵行不同意，本人将向金融监管部门和人民银行反映贵行暴力催收问题。{}",
+            if contact { "有问题联系李老师，微信号：lilaoshi_help88，电话13977778888。" } else { "" }
+        )
+    };
+    let mut replies: Vec<Reply> = Vec::new();
+    let mut ring = Vec::new();
+    for (i, name) in ["周敏", "吴强", "郑洁", "冯涛"].iter().enumerate() {
+        let r = s.post(
+            "/v1/assessments",
+            HANDLER,
+            json!({"kind": "complaint", "text": script(name, 36 + 12 * i as u32, i % 2 == 1)}),
+        );
+        assert_eq!(r.status, 201, "{}", r.text);
+        ring.push(r.json()["id"].as_str().unwrap().to_string());
+        replies.push(r);
+    }
+    // The fourth complaint saw three earlier ones with its template.
+    let fourth = replies[3].json();
+    let link = fourth["signals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kind"] == "campaign" && s["field"] == "campaign.template")
+        .unwrap_or_else(|| panic!("no template signal: {}", fourth["signals"]));
+    assert!(link["label"].as_str().unwrap().contains("3 件投诉"), "{link}");
+    assert!(link["weight"].as_f64().unwrap() > 0.0);
+    assert_ne!(fourth["grade"], "green", "a templated campaign is not green: {}", fourth["reasons"]);
+    let app = s.post(
+        "/v1/assessments",
+        HANDLER,
+        json!({
+            "kind": "application",
+            "text": "申请经营贷50万元用于门店装修，收入证明已附，由李老师介绍，微信号：lilaoshi_help88。",
+            "applicant": {"employer": "深圳市恒达信商贸有限公司", "phone": "13911112222",
+                          "claimed_monthly_income": 45000, "bank_flow_monthly_avg": 3000}
+        }),
+    );
+    assert_eq!(app.status, 201, "{}", app.text);
+    let app_json = app.json();
+    let app_id = app_json["id"].as_str().unwrap().to_string();
+    let campaign_id = app_json["campaign"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("the application joined no campaign: {}", app.text))
+        .to_string();
+    assert_eq!(app_json["campaign"]["size"], 5);
+    assert!(
+        app_json["signals"].as_array().unwrap().iter().any(|s| s["field"] == "campaign.wechat"),
+        "{}",
+        app_json["signals"]
+    );
+    replies.push(app);
+    // A legitimate complaint sharing only stock phrases is not linked.
+    let legit_only = s.post(
+        "/v1/assessments",
+        HANDLER,
+        json!({"kind": "complaint", "text": "信用卡账单多扣了一笔年费，我已经按时还清欠款，请核实后退回，请尽快处理，谢谢。"}),
+    );
+    assert_eq!(legit_only.status, 201);
+    assert!(legit_only.json().get("campaign").is_none(), "{}", legit_only.text);
+    // Listing, detail, exports.
+    let r = s.get("/v1/campaigns", HANDLER);
+    assert_eq!(r.status, 200, "{}", r.text);
+    let listed = r.json();
+    let c = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == campaign_id.as_str())
+        .unwrap_or_else(|| panic!("{campaign_id} not listed: {listed}"))
+        .clone();
+    assert_eq!((c["size"].as_u64(), c["complaints"].as_u64(), c["applications"].as_u64()), (Some(5), Some(4), Some(1)));
+    assert!(c["identifiers"].as_array().unwrap().iter().any(|i| i["kind"] == "wechat" && i["count"] == 3), "{c}");
+    replies.push(r);
+    let r = s.get(&format!("/v1/campaigns/{campaign_id}"), LEGAL);
+    assert_eq!(r.status, 200, "{}", r.text);
+    let d = r.json();
+    let mut members: Vec<String> = d["members"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap().to_string()).collect();
+    members.sort();
+    let mut expected: Vec<String> = ring.iter().cloned().chain([app_id.clone()]).collect();
+    expected.sort();
+    assert_eq!(members, expected);
+    let edges = d["edges"].as_array().unwrap();
+    assert!(edges.iter().any(|e| e["reason"] == "template" && e["similarity"].as_f64().unwrap() >= 0.6), "{}", d["edges"]);
+    assert!(edges.iter().any(|e| e["reason"] == "identifier" && e["from"] == app_id.as_str()));
+    replies.push(r);
+    let mut hashes = Vec::new();
+    for format in ["json", "csv", "md"] {
+        let r = s.get(&format!("/v1/campaigns/{campaign_id}/export?format={format}"), LEGAL);
+        assert_eq!(r.status, 200, "{}", r.text);
+        hashes.push(r.header("x-export-sha256").unwrap());
+        replies.push(r);
+    }
+    assert!(hashes.iter().all(|h| *h == hashes[0] && h.len() == 64), "{hashes:?}");
+    assert_eq!(replies.last().unwrap().text.matches(&hashes[0]).count(), 1, "hash in the Markdown");
+    assert_eq!(s.get(&format!("/v1/campaigns/{campaign_id}"), CURATOR).status, 403);
+    assert_eq!(s.get("/v1/campaigns/cnope", HANDLER).status, 404);
+    let r = s.get(&format!("/v1/campaigns/{campaign_id}/export?format=xls"), LEGAL);
+    assert_eq!((r.status, r.code().as_str()), (400, "invalid_query"));
+    assert_eq!(s.get("/v1/campaigns?order=loud", HANDLER).status, 400);
+    // The assessments, their reports and listings: identifiers masked only.
+    for id in ring.iter().chain([&app_id]) {
+        replies.push(s.get(&format!("/v1/assessments/{id}"), HANDLER));
+        replies.push(s.get(&format!("/v1/assessments/{id}/report?format=md"), LEGAL));
+    }
+    replies.push(s.get("/v1/assessments?limit=500", HANDLER));
+    for r in &replies {
+        assert!(matches!(r.status, 200 | 201), "{}", r.text);
+        for clear in CLEAR_IDS {
+            assert!(!r.text.contains(clear), "{clear} in clear in a response: {}", r.text);
+        }
+    }
+
     // ---- metrics and audit ------------------------------------------------
     let m = s.call("GET", "/metrics", None, Body::None);
     assert!(
@@ -796,12 +942,22 @@ fn the_api_end_to_end() {
     assert_eq!(r.json()["draft"], draft);
     let r = s.get(&format!("/v1/assessments/{legit_id}"), HANDLER);
     assert_eq!(r.json()["feedback"].as_array().unwrap().len(), 1);
-    assert_eq!(count_assessments(&s), stored_before + ids.len() + 2);
+    assert_eq!(count_assessments(&s), stored_before + ids.len() + 2 + 6);
+    let r = s.get(&format!("/v1/assessments/{app_id}"), HANDLER);
+    assert_eq!(r.json()["campaign"]["id"], campaign_id.as_str(), "campaigns survive the restart");
     let r = s.get("/v1/kb/documents/fake_settlement_app", HANDLER);
     assert_eq!(
         r.status, 200,
         "curator documents survive the restart and the folder sync"
     );
     drop(s);
+    // Nothing in clear on disk or in the logs.
+    let log = std::fs::read(dir.join("server.log")).unwrap();
+    assert!(contains(&log, "audit"), "the log was written");
+    let data = all_bytes(&dir.join("data"));
+    for clear in CLEAR_IDS {
+        assert!(!contains(&log, clear), "{clear} in the server log");
+        assert!(!contains(&data, clear), "{clear} in clear in the store");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -14,18 +14,47 @@ use super::AppState;
 use super::auth::Caller;
 use super::error::{ApiError, ApiJson, ApiQuery, ErrorBody};
 use crate::assess::grade::Grade;
-use crate::assess::pipeline::AssessInput;
+use crate::assess::pipeline::{AssessInput, RunOptions};
+use crate::campaign::Fingerprint;
+use crate::campaign::index::{CampaignIndex, NewItem};
+use crate::evidence::facts::mask_pii;
 use crate::assess::schemes::NONE;
 use crate::config::Role;
 use crate::evidence::draft::{self, Draft, DraftEvent, DroppedSentence, SentenceFilter};
 use crate::evidence::report;
 use crate::llm::GenerateParams;
 use crate::records::{
-    AssessmentSummary, CandidateStatus, Feedback, ListQuery, Order, StoredAssessment, Verdict,
-    new_id, parse_time_ms,
+    AssessmentSummary, CampaignRef, CandidateStatus, Feedback, ListQuery, Order, StoredAssessment,
+    Verdict, new_id, parse_time_ms, redact_assessment,
 };
 
 const READERS: &[Role] = &[Role::Handler, Role::Legal];
+
+/// The campaign an item is in, when it is big enough to be listed.
+fn campaign_ref(
+    index: &CampaignIndex,
+    id: Option<&str>,
+    min_size: usize,
+) -> Result<Option<CampaignRef>, ApiError> {
+    let Some(id) = id else { return Ok(None) };
+    Ok(index
+        .campaign(id)?
+        .filter(|c| c.size() >= min_size.max(2))
+        .map(|c| CampaignRef {
+            id: c.id.clone(),
+            size: c.size(),
+        }))
+}
+
+/// The start of a (redacted) text with personal numbers masked.
+fn excerpt(text: &str, n: usize) -> String {
+    let masked = mask_pii(text);
+    let mut s: String = masked.chars().take(n).collect();
+    if masked.chars().count() > n {
+        s.push('…');
+    }
+    s
+}
 
 /// An assessment with the feedback given on it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -63,15 +92,53 @@ pub async fn create_assessment(
         return Err(ApiError::overloaded("assessment"));
     };
     let t = Instant::now();
-    let mut a = ready.assessor.assess(input).await?;
+    // Campaign lookup first: links to earlier submissions are signals too.
+    let fp = Fingerprint::of(
+        &ready.hasher,
+        &input.text,
+        input.applicant.as_ref(),
+        input.metadata.as_ref(),
+    );
+    let index = ready.campaigns.clone();
+    let (fp, lookup) = tokio::task::spawn_blocking(move || {
+        let l = index.lookup(&fp, None);
+        (fp, l)
+    })
+    .await?;
+    let links = ready
+        .campaigns
+        .signals(&lookup?, input.kind, crate::campaign::index::now_ms());
+    let opts = RunOptions {
+        extra_signals: &links,
+        ..RunOptions::default()
+    };
+    let mut a = ready.assessor.assess_with(input, opts).await?;
+    redact_assessment(&mut a);
     let dense = std::mem::take(&mut a.embedding);
-    let record = StoredAssessment {
+    let mut record = StoredAssessment {
         assessment: a,
         draft: None,
+        campaign: None,
     };
     let records = ready.records.clone();
+    let index = ready.campaigns.clone();
     let stored = record.clone();
-    tokio::task::spawn_blocking(move || records.put_assessment(&stored, dense)).await??;
+    let a = &record.assessment;
+    let item = NewItem {
+        id: a.id.clone(),
+        channel: a.kind,
+        created_at: a.created_at.clone(),
+        grade: a.grade,
+        scheme: a.top_scheme.clone(),
+        excerpt: excerpt(&a.text, 60),
+    };
+    let min_size = state.config().campaign.min_size;
+    record.campaign = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
+        records.put_assessment(&stored, dense)?;
+        let item = index.add(item, &fp)?;
+        campaign_ref(&index, item.campaign.as_deref(), min_size)
+    })
+    .await??;
     let m = state.metrics();
     m.assessment_seconds.observe(t.elapsed().as_secs_f64());
     m.assessments
@@ -201,10 +268,20 @@ pub async fn get_assessment(
     Path(id): Path<String>,
 ) -> Result<Json<AssessmentView>, ApiError> {
     caller.require(READERS)?;
-    let (record, _) = load(&state, &id).await?;
-    let records = state.ready()?.records.clone();
+    let (mut record, _) = load(&state, &id).await?;
+    let ready = state.ready()?;
+    let records = ready.records.clone();
+    let index = ready.campaigns.clone();
     let key = id.clone();
-    let feedback = tokio::task::spawn_blocking(move || records.feedback_for(&key)).await??;
+    let min_size = state.config().campaign.min_size;
+    let (feedback, campaign) = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
+        let feedback = records.feedback_for(&key)?;
+        let item = index.item(&key)?;
+        let campaign = campaign_ref(&index, item.and_then(|i| i.campaign).as_deref(), min_size)?;
+        Ok((feedback, campaign))
+    })
+    .await??;
+    record.campaign = campaign;
     state
         .audit(&caller, "assessment.read", Some(&id), 200)
         .await;

@@ -21,6 +21,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
     tags(
         (name = "assessments", description = "complaint handlers: assess, list, feedback"),
         (name = "reports", description = "legal team: evidence drafts and reports"),
+        (name = "campaigns", description = "investigators: submissions linked by template or shared identifiers, exports"),
         (name = "knowledge base", description = "curators: documents, search, candidate examples"),
         (name = "service", description = "health, readiness, audit")
     )

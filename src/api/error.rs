@@ -152,6 +152,12 @@ impl From<RecordError> for ApiError {
     }
 }
 
+impl From<crate::campaign::index::CampaignError> for ApiError {
+    fn from(e: crate::campaign::index::CampaignError) -> Self {
+        ApiError::internal("campaign index", e)
+    }
+}
+
 impl From<AssessError> for ApiError {
     fn from(e: AssessError) -> Self {
         match e {

@@ -13,6 +13,7 @@
 
 pub mod assessments;
 pub mod auth;
+pub mod campaigns;
 pub mod docs;
 pub mod error;
 pub mod kb;
@@ -35,6 +36,8 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
 use crate::assess::pipeline::{Assessor, load_lexicon};
+use crate::campaign::identifiers::IdHasher;
+use crate::campaign::index::CampaignIndex;
 use crate::config::Config;
 use crate::kb::sync::{fingerprint, sync_dir};
 use crate::records::{AuditEntry, Records, new_id};
@@ -56,6 +59,9 @@ pub struct Limits {
 pub struct Ready {
     pub assessor: Arc<Assessor>,
     pub records: Records,
+    pub campaigns: CampaignIndex,
+    /// Keyed hashing of identifiers (the key from the config).
+    pub hasher: Arc<IdHasher>,
 }
 
 #[derive(Clone)]
@@ -163,6 +169,9 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(assessments::post_feedback))
         .routes(routes!(assessments::get_report))
         .routes(routes!(assessments::stream_draft))
+        .routes(routes!(campaigns::list_campaigns))
+        .routes(routes!(campaigns::get_campaign))
+        .routes(routes!(campaigns::export_campaign))
         .routes(routes!(kb::list_documents))
         .routes(routes!(kb::upload_documents).layer(DefaultBodyLimit::max(max_upload)))
         .routes(routes!(kb::get_document, kb::delete_document))
@@ -319,10 +328,15 @@ fn start(config: &Config) -> anyhow::Result<(Ready, EmbedService)> {
         ),
     }
     let records = Records::open(config, started.embed.dim())?;
+    let key = config.campaign_key(true)?;
+    let hasher = IdHasher::new(&key).map_err(|e| anyhow::anyhow!("campaign key: {e}"))?;
+    let campaigns = CampaignIndex::open(config)?;
     Ok((
         Ready {
             assessor: Arc::new(started.assessor),
             records,
+            campaigns,
+            hasher: Arc::new(hasher),
         },
         started.embed,
     ))

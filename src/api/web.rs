@@ -70,6 +70,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../web/js/curator.js"),
     ),
     ("/js/audit.js", JS, include_str!("../../web/js/audit.js")),
+    (
+        "/js/campaigns.js",
+        JS,
+        include_str!("../../web/js/campaigns.js"),
+    ),
 ];
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {

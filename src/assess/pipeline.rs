@@ -186,6 +186,8 @@ pub struct RunOptions<'a> {
     /// Leave this knowledge-base document out of retrieval (leave-one-out
     /// evaluation on the labelled examples).
     pub exclude_doc: Option<&'a str>,
+    /// Signals found outside the text (campaign links), added to the text's own.
+    pub extra_signals: &'a [Signal],
 }
 
 impl Default for RunOptions<'_> {
@@ -193,6 +195,7 @@ impl Default for RunOptions<'_> {
         Self {
             components: Components::Fused,
             exclude_doc: None,
+            extra_signals: &[],
         }
     }
 }
@@ -447,7 +450,8 @@ impl Assessor {
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
-        let signals = detector.detect(input.kind, &input.text, input.applicant.as_ref());
+        let mut signals = detector.detect(input.kind, &input.text, input.applicant.as_ref());
+        signals.extend(opts.extra_signals.iter().cloned());
         let query_text = lexicon.expand(&input.text);
         timings.signals_ms = ms(t);
 

@@ -61,6 +61,8 @@ pub enum SignalKind {
     SurrenderCoaching,
     SyntheticMedia,
     CrossCheck,
+    /// Links to earlier submissions: a shared template or identifier.
+    Campaign,
     Legitimate,
 }
 

@@ -216,8 +216,12 @@ impl EdgeStore {
     }
 
     fn create_indexes(&self) -> Result<(), StoreError> {
+        self.create_keyword_indexes(&payload::KEYWORD_FIELDS)
+    }
+
+    fn create_keyword_indexes(&self, fields: &[&str]) -> Result<(), StoreError> {
         let _w = self.lock_writer();
-        for field in payload::KEYWORD_FIELDS {
+        for field in fields {
             self.shard
                 .update(UpdateOperation::FieldIndexOperation(
                     FieldIndexOperations::CreateIndex(CreateIndex {
@@ -474,6 +478,21 @@ impl VectorStore for EdgeStore {
 
     fn dim(&self) -> usize {
         self.dim
+    }
+
+    fn ensure_keyword_indexes(&self, fields: &[&str]) -> Result<(), StoreError> {
+        let have = self.shard.info().payload_schema;
+        let missing: Vec<&str> = fields
+            .iter()
+            .copied()
+            .filter(|f| !have.contains_key(&json_path(f)))
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        self.create_keyword_indexes(&missing)?;
+        let _w = self.lock_writer();
+        self.flush_shard()
     }
 
     /// Run qdrant-edge's optimisers (merge segments, vacuum deletions, build

@@ -244,6 +244,9 @@ pub trait VectorStore: Send + Sync {
     fn optimize(&self) -> Result<bool, StoreError> {
         Ok(false)
     }
+    /// Index these payload paths as keywords (beyond `kind`, `schemes` and
+    /// `doc_id`) where they are not indexed yet, so filters on them stay fast.
+    fn ensure_keyword_indexes(&self, fields: &[&str]) -> Result<(), StoreError>;
 
     // ----- provided -----
 

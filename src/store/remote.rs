@@ -446,4 +446,23 @@ impl VectorStore for RemoteStore {
     fn dim(&self) -> usize {
         self.dim
     }
+
+    /// Creating an index that exists is a no-op on the server.
+    fn ensure_keyword_indexes(&self, fields: &[&str]) -> Result<(), StoreError> {
+        for field in fields {
+            self.rt
+                .block_on(
+                    self.client.create_field_index(
+                        CreateFieldIndexCollectionBuilder::new(
+                            &self.collection,
+                            *field,
+                            FieldType::Keyword,
+                        )
+                        .wait(true),
+                    ),
+                )
+                .map_err(backend)?;
+        }
+        Ok(())
+    }
 }

@@ -42,6 +42,35 @@ title: 网页测试文档
 这是一份浏览器测试上传的说明文档，暗号是${PROBE_PHRASE}，用于检查上传后能否被搜索到。
 `;
 
+// Campaigns: one agent's script sent in by four "customers" (two give the
+// agent's WeChat), a loan application the same agent introduced, and two
+// unrelated complaints that must stay out of it.
+const AGENT_WECHAT = 'lilaoshi_help88';
+const CAMPAIGN_COMPLAINTS = [
+  '本人张伟因生意失败收入中断，目前确实无力偿还贷款。依据相关规定，特申请停止一切催收，免除全部逾期利息和违约金，本金分60期偿还。若贵行不同意，本人将向金融监管部门和人民银行反映贵行暴力催收问题。',
+  `本人王芳因生意失败，收入中断，确实无力偿还贷款。若贵行不同意，本人将向金融监管部门及人民银行反映暴力催收问题。依据相关规定，特申请停止一切催收，免除全部逾期利息和违约金，剩余本金分48期偿还。有问题联系李老师，微信号：${AGENT_WECHAT}`,
+  '说实话本人刘洋生意失败收入中断，目前确实无力偿还贷款，依据相关规定申请停止一切催收，免除全部逾期利息和违约金，本金分36期偿还，若贵行不同意，本人将向金融监管部门和人民银行反映贵行暴力催收问题。',
+  // the last one is submitted in the browser, from the workspace
+  `本人陈静因生意失败收入中断，目前确实无力偿还贷款。依据相关规定，特申请停止一切催收，免除全部逾期利息和违约金，本金分60期偿还。若贵行不同意，本人将向金融监管部门和人民银行反映贵行暴力催收问题。有问题联系李老师，微信号：${AGENT_WECHAT}`,
+];
+const CAMPAIGN_APPLICATION = {
+  kind: 'application',
+  text: `申请经营贷50万元用于门店装修，收入证明已附，由李老师介绍，微信号：${AGENT_WECHAT}`,
+  applicant: {
+    employment_status: 'self_employed',
+    employer: '深圳市恒达信商贸有限公司',
+    phone: '13911112222',
+    claimed_monthly_income: 45000,
+    bank_flow_monthly_avg: 6000,
+    loan_amount: 500000,
+    loan_purpose: '门店装修',
+  },
+};
+const UNRELATED_COMPLAINTS = [
+  '手机银行转账显示成功但对方没有收到，已经过去三天了，客服一直说在查，麻烦帮忙跟进一下。',
+  '我的房贷按合同应在一月份重新定价，但这个月的月供还是按旧利率扣的，请核实并退还多扣的利息。',
+];
+
 let step = '';
 const started = Date.now();
 function log(name) {
@@ -112,6 +141,25 @@ async function noHorizontalScroll(page, what) {
     client: document.documentElement.clientWidth,
   }));
   check(scroll <= client, `${what}: the page scrolls sideways (${scroll} > ${client})`);
+}
+
+/** The API from node, as a script would call it (429: wait and retry). */
+async function api(method, p, key, body) {
+  for (let attempt = 0; ; attempt += 1) {
+    const r = await fetch(`${base}${p}`, {
+      method,
+      headers: { Authorization: `Bearer ${key}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+      signal: AbortSignal.timeout(SLOW),
+    });
+    const text = await r.text();
+    if (r.status === 429 && attempt < 30) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      continue;
+    }
+    check(r.ok, `${method} ${p} answered ${r.status}: ${text.slice(0, 300)}`);
+    return JSON.parse(text);
+  }
 }
 
 let assessmentId = '';
@@ -345,6 +393,177 @@ try {
   await checkDictionary(page);
   await page.context().close();
 
+  // ---- campaigns: a ring of templated complaints and an application -------
+  log('campaigns: the earlier scenarios formed none');
+  const before = await api('GET', '/v1/campaigns', keys.handler);
+  check(before.total === 0, `campaigns before: ${JSON.stringify(before.items.map((c) => [c.id, c.size]))}`);
+
+  log('campaigns: templated complaints, an application and unrelated complaints through the API');
+  const seeded = [
+    ...CAMPAIGN_COMPLAINTS.slice(0, 3).map((text) => ({ kind: 'complaint', text })),
+    CAMPAIGN_APPLICATION,
+    ...UNRELATED_COMPLAINTS.map((text) => ({ kind: 'complaint', text })),
+  ];
+  const seededIds = [];
+  for (const body of seeded) {
+    const a = await api('POST', '/v1/assessments', keys.handler, body);
+    check(!JSON.stringify(a).includes(AGENT_WECHAT), `assessment ${a.id} shows the WeChat id in clear`);
+    seededIds.push(a.id);
+  }
+  const applicationId = seededIds[3];
+
+  log('campaigns: the last templated complaint is flagged as part of a campaign');
+  page = await newPage();
+  await signIn(page, keys.handler);
+  check((await page.textContent('#nav')).includes('团伙线索'), 'handler nav has campaigns');
+  await page.getByLabel('投诉内容').fill(CAMPAIGN_COMPLAINTS[3]);
+  await page.getByRole('button', { name: '开始研判' }).click();
+  const notice = page.locator('.result .campaign-notice');
+  await notice.waitFor({ timeout: SLOW });
+  const campaignId = await notice.getAttribute('data-campaign');
+  const lastComplaintId = await page.getAttribute('.result .assessment', 'data-id');
+  const noticeText = (await notice.textContent()).trim();
+  check(noticeText === `该件属于团伙线索 ${campaignId}（5 件）`, `notice: ${noticeText}`);
+  check(await notice.locator(`a[href="#/campaigns/${campaignId}"]`).count() === 1, 'the notice links to the campaign');
+  const campaignSignals = page.locator('.result .signal-list li.campaign-signal');
+  check(await campaignSignals.count() >= 1, 'campaign signals are listed');
+  check((await campaignSignals.first().textContent()).includes('团伙关联'), 'a campaign signal says what links it');
+  check(!(await page.innerText('.result')).includes(AGENT_WECHAT), 'the result shows the WeChat id masked');
+  await shot(page, '12-campaign-notice');
+
+  log('campaigns: the list shows exactly one, of 5, complaints and the application');
+  await page.click('#nav a[href="#/campaigns"]');
+  await page.waitForSelector('.campaign-item');
+  const cards = page.locator('.campaign-item');
+  check(await cards.count() === 1, `campaigns listed: ${await cards.count()}`);
+  const card = cards.first();
+  check(await card.getAttribute('data-id') === campaignId, 'the listed campaign is the notice\'s');
+  const [size, complaints, applications] = await Promise.all(['size', 'complaints', 'applications'].map((k) => card.getAttribute(`data-${k}`)));
+  check(size === '5' && complaints === '4' && applications === '1', `size ${size}: ${complaints} complaints, ${applications} applications`);
+  const cardText = await card.textContent();
+  check(cardText.includes('5 件') && cardText.includes('投诉 4 · 贷款申请 1') && cardText.includes('近7天 +5'), `card: ${cardText}`);
+  check(/微信 li\w*\*+/.test(cardText), `the shared WeChat id, masked: ${cardText}`);
+  await checkLabels(page, 'campaigns');
+  for (const order of ['size', 'growth', 'recent']) {
+    await Promise.all([
+      page.waitForResponse((r) => r.url().includes(`/v1/campaigns?order=${order}`) && r.ok()),
+      page.getByLabel('排序').selectOption(order),
+    ]);
+    await page.waitForSelector(`.campaign-item[data-id="${campaignId}"]`);
+  }
+  await shot(page, '13-campaigns');
+
+  log('campaigns: the graph, its edges and the members');
+  await card.click();
+  await page.waitForSelector('svg.cg-graph');
+  check(await page.locator('svg.cg-graph g.node-item').count() === 5, 'five item nodes');
+  check(await page.locator('svg.cg-graph g.node-application').count() === 1, 'one application node');
+  check(await page.locator(`svg.cg-graph g.node-application[data-id="${applicationId}"]`).count() === 1, 'the application is in it');
+  const idLabels = await page.locator('svg.cg-graph g.node-identifier text').allTextContents();
+  check(idLabels.some((l) => l.includes('li') && l.includes('*')), `identifier nodes: ${idLabels}`);
+  const edges = await page.locator('svg.cg-graph g.edge').evaluateAll((els) => els.map((e) => ({
+    reason: e.dataset.reason,
+    title: e.querySelector('title')?.textContent || '',
+    label: e.querySelector('text.edge-label')?.textContent || '',
+    dash: getComputedStyle(e.querySelector('line.edge-line')).strokeDasharray,
+  })));
+  check(edges.length >= 5, `edges: ${edges.length}`);
+  check(edges.every((e) => e.title && e.label), 'every edge has a title and a label');
+  check(edges.some((e) => e.reason === 'template' && e.label.startsWith('模板相似度') && e.dash === 'none'), 'template edges, solid');
+  check(edges.some((e) => e.reason === 'identifier' && e.label.startsWith('共用') && e.dash !== 'none'), 'identifier edges, dashed');
+  const viewBox = await page.getAttribute('svg.cg-graph', 'viewBox');
+  check(/^0 0 \d+ \d+$/.test(viewBox), `viewBox ${viewBox}`);
+  // Labels on hover/focus: hide the always-on labels, focus one edge.
+  await page.getByLabel('显示全部连线说明').uncheck();
+  const labelVisible = () => page.locator('svg.cg-graph g.edge text.edge-label').evaluateAll((els) => els.map((e) => getComputedStyle(e).visibility === 'visible'));
+  check((await labelVisible()).every((v) => !v), 'labels hidden when not asked for');
+  await page.locator('svg.cg-graph g.edge').first().focus();
+  check((await labelVisible())[0], 'a focused edge shows its label');
+  await page.getByLabel('显示全部连线说明').check();
+  const memberRows = page.locator('table.members tbody tr');
+  check(await memberRows.count() === 5, `member rows: ${await memberRows.count()}`);
+  check(await page.locator(`table.members tr[data-id="${lastComplaintId}"] a[href="#/a/${lastComplaintId}"]`).count() === 1, 'the member links to its assessment');
+  const html = await page.evaluate(() => document.documentElement.outerHTML);
+  check(!html.includes(AGENT_WECHAT), 'the WeChat id never appears in clear on the page');
+  check(!html.includes('13911112222') && !html.includes('恒达信'), 'the applicant\'s phone and employer stay masked');
+  await checkLabels(page, 'campaign');
+  await shot(page, '14-campaign-detail');
+  // A member node, activated from the keyboard, jumps to its row.
+  await page.locator(`svg.cg-graph g.node-item[data-id="${applicationId}"]`).focus();
+  await page.keyboard.press('Enter');
+  await page.waitForFunction((id) => document.activeElement?.dataset?.id === id && document.activeElement.tagName === 'TR', applicationId);
+  await page.mouse.click(5, 5); // away from the graph: nothing lit up in the next screenshot
+  await page.waitForFunction(() => !document.querySelector('table.members tr.flash'));
+
+  log('campaigns: 800 px');
+  await page.setViewportSize({ width: 800, height: 900 });
+  await noHorizontalScroll(page, 'campaign at 800 px');
+  const graphBox = await page.locator('svg.cg-graph').boundingBox();
+  check(graphBox.x >= 0 && graphBox.x + graphBox.width <= 800 && graphBox.height > 200, `the graph fits: ${JSON.stringify(graphBox)}`);
+  await shot(page, '15-campaign-800px');
+  await page.click('#nav a[href="#/campaigns"]');
+  await page.waitForSelector('.campaign-item');
+  await noHorizontalScroll(page, 'campaigns at 800 px');
+  await page.setViewportSize({ width: 1280, height: 900 });
+
+  log('campaigns: English');
+  await page.click('.campaign-item');
+  await page.waitForSelector('svg.cg-graph');
+  await page.click('#lang-toggle');
+  check((await page.textContent('.view h2')).startsWith('Campaign '), 'English title');
+  check((await page.textContent('#nav')).includes('Campaigns'), 'English nav');
+  await shot(page, '16-campaign-english');
+  await page.click('#lang-toggle');
+
+  log('campaigns: a member opens its assessment, which names the campaign');
+  await page.click(`table.members a[href="#/a/${lastComplaintId}"]`);
+  await page.waitForSelector(`.view[data-view="a"] .assessment[data-id="${lastComplaintId}"]`);
+  const stored = page.locator('.view[data-view="a"] .campaign-notice');
+  check((await stored.textContent()).trim() === `该件属于团伙线索 ${campaignId}（5 件）`, `stored notice: ${await stored.textContent()}`);
+  await stored.locator('a').click();
+  await page.waitForSelector(`.campaign[data-id="${campaignId}"] svg.cg-graph`);
+  await checkDictionary(page);
+  await page.context().close();
+
+  log('campaigns: legal exports JSON, CSV and Markdown with one hash');
+  page = await newPage();
+  await signIn(page, keys.legal);
+  await page.click('#nav a[href="#/campaigns"]');
+  await page.click(`.campaign-item[data-id="${campaignId}"]`);
+  await page.waitForSelector('svg.cg-graph');
+  check((await page.textContent('#campaign-hash')).includes('下载任一格式后显示'), 'no hash before an export');
+  const hashes = new Set();
+  for (const format of ['json', 'csv', 'md']) {
+    const [download, response] = await Promise.all([
+      page.waitForEvent('download'),
+      page.waitForResponse((r) => r.url().includes(`/v1/campaigns/${campaignId}/export?format=${format}`)),
+      page.click(`.campaign button[data-format="${format}"]`),
+    ]);
+    check(download.suggestedFilename() === `caseguard-campaign-${campaignId}.${format}`, `file name ${download.suggestedFilename()}`);
+    const file = path.join(artifacts, download.suggestedFilename());
+    await download.saveAs(file);
+    const header = response.headers()['x-export-sha256'] || '';
+    check(/^[0-9a-f]{64}$/.test(header), `${format}: X-Export-SHA256 ${header}`);
+    await page.waitForFunction((h) => document.querySelector('#campaign-hash')?.dataset.hash === h, header);
+    check((await page.textContent('#campaign-hash')).trim() === header, `${format}: the page shows the file's hash`);
+    hashes.add(header);
+    const content = await fs.readFile(file, 'utf8');
+    check(!content.includes(AGENT_WECHAT) && !content.includes('13911112222'), `${format}: identifiers stay masked`);
+    check(content.includes(lastComplaintId) && content.includes(applicationId), `${format}: lists the members`);
+    if (format === 'json') {
+      const j = JSON.parse(content);
+      check(j.format === 'caseguard-campaign/1' && j.sha256 === header, `JSON: format ${j.format}, sha256 ${j.sha256}`);
+      check(j.detail.campaign.id === campaignId && j.detail.members.length === 5, 'JSON: the campaign and its members');
+    }
+    if (format === 'md') check(content.includes(header), 'Markdown carries the hash');
+  }
+  check(hashes.size === 1, `one hash for the three formats: ${[...hashes]}`);
+  check(await page.locator('.export-log li').count() === 3, 'three exports logged');
+  await checkLabels(page, 'campaign export');
+  await shot(page, '17-campaign-export');
+  await checkDictionary(page);
+  await page.context().close();
+
   // ---- curator: upload, search, open, delete ------------------------------
   log('curator uploads a document');
   page = await newPage();
@@ -402,7 +621,7 @@ try {
   page = await newPage();
   await signIn(page, keys.admin);
   const adminNav = await page.textContent('#nav');
-  for (const label of ['研判工作台', '研判队列', '法务报告', '知识库', '审计日志']) check(adminNav.includes(label), `admin nav has ${label}`);
+  for (const label of ['研判工作台', '研判队列', '团伙线索', '法务报告', '知识库', '审计日志']) check(adminNav.includes(label), `admin nav has ${label}`);
   await page.click('#nav a[href="#/audit"]');
   await page.waitForSelector('table.audit tbody tr');
   check((await page.textContent('table.audit')).includes('kb.delete'), 'the deletion is audited');
