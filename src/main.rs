@@ -259,6 +259,9 @@ enum EvalCommand {
         /// Print the numbers as JSON
         #[arg(long)]
         json: bool,
+        /// Also print example pairs of each kind of false link
+        #[arg(long)]
+        verbose: bool,
     },
 }
 
@@ -398,6 +401,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     max_members,
                     background,
                     json,
+                    verbose,
                 }),
             ..
         } => {
@@ -409,7 +413,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 background,
                 ..Default::default()
             };
-            return eval_campaigns(&config, &params, json);
+            return eval_campaigns(&config, &params, json, verbose);
         }
         Command::Eval {
             command: None,
@@ -680,6 +684,7 @@ fn eval_campaigns(
     config: &Config,
     params: &caseguard::campaign::synth::SynthParams,
     json: bool,
+    verbose: bool,
 ) -> anyhow::Result<ExitCode> {
     use caseguard::campaign::{eval, identifiers::IdHasher, index::CampaignIndex, synth};
     use caseguard::store::EdgeStore;
@@ -723,6 +728,21 @@ fn eval_campaigns(
         "| lookup p50 / add p50 / add p95 | {:.2} / {:.2} / {:.2} ms | |",
         r.lookup_p50_ms, r.add_p50_ms, r.add_p95_ms
     );
+    for (label, n, parts, outside) in &r.split {
+        println!("campaign {label}: {n} members found in {parts} part(s), {outside} left outside");
+    }
+    for m in &r.mixed {
+        let parts: Vec<String> = m.iter().map(|(l, n)| format!("{l}×{n}")).collect();
+        println!("one campaign found holds {}", parts.join(" + "));
+    }
+    for f in &r.false_links {
+        println!("false links by {}: {}", f.reason, f.count);
+        if verbose {
+            for (a, b) in &f.examples {
+                println!("    earlier: {a}\n    new:     {b}");
+            }
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -62,7 +62,10 @@ pub fn redact_assessment(a: &mut Assessment) {
     a.text = redact(&a.text);
     for s in &mut a.signals {
         if let Some(sp) = &mut s.span {
-            sp.text = a.text.get(sp.start..sp.end).map_or_else(|| redact(&sp.text), str::to_string);
+            sp.text = a
+                .text
+                .get(sp.start..sp.end)
+                .map_or_else(|| redact(&sp.text), str::to_string);
         }
         s.label = redact(&s.label);
         s.explanation = redact(&s.explanation);

@@ -784,7 +784,11 @@ fn the_api_end_to_end() {
     let script = |name: &str, months: u32, contact: bool| {
         format!(
             "本人{name}因生意失败收入中断，目前确实无力偿还贷款。依据相关规定，特申请停止一切催收，免除全部逾期利息和违约金，本金分{months}期偿还。若贵行不同意，本人将向金融监管部门和人民银行反映贵行暴力催收问题。{}",
-            if contact { "有问题联系李老师，微信号：lilaoshi_help88，电话13977778888。" } else { "" }
+            if contact {
+                "有问题联系李老师，微信号：lilaoshi_help88，电话13977778888。"
+            } else {
+                ""
+            }
         )
     };
     let mut replies: Vec<Reply> = Vec::new();
@@ -807,9 +811,16 @@ fn the_api_end_to_end() {
         .iter()
         .find(|s| s["kind"] == "campaign" && s["field"] == "campaign.template")
         .unwrap_or_else(|| panic!("no template signal: {}", fourth["signals"]));
-    assert!(link["label"].as_str().unwrap().contains("3 件投诉"), "{link}");
+    assert!(
+        link["label"].as_str().unwrap().contains("3 件投诉"),
+        "{link}"
+    );
     assert!(link["weight"].as_f64().unwrap() > 0.0);
-    assert_ne!(fourth["grade"], "green", "a templated campaign is not green: {}", fourth["reasons"]);
+    assert_ne!(
+        fourth["grade"], "green",
+        "a templated campaign is not green: {}",
+        fourth["reasons"]
+    );
     let app = s.post(
         "/v1/assessments",
         HANDLER,
@@ -829,7 +840,11 @@ fn the_api_end_to_end() {
         .to_string();
     assert_eq!(app_json["campaign"]["size"], 5);
     assert!(
-        app_json["signals"].as_array().unwrap().iter().any(|s| s["field"] == "campaign.wechat"),
+        app_json["signals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["field"] == "campaign.wechat"),
         "{}",
         app_json["signals"]
     );
@@ -841,7 +856,11 @@ fn the_api_end_to_end() {
         json!({"kind": "complaint", "text": "信用卡账单多扣了一笔年费，我已经按时还清欠款，请核实后退回，请尽快处理，谢谢。"}),
     );
     assert_eq!(legit_only.status, 201);
-    assert!(legit_only.json().get("campaign").is_none(), "{}", legit_only.text);
+    assert!(
+        legit_only.json().get("campaign").is_none(),
+        "{}",
+        legit_only.text
+    );
     // Listing, detail, exports.
     let r = s.get("/v1/campaigns", HANDLER);
     assert_eq!(r.status, 200, "{}", r.text);
@@ -853,33 +872,79 @@ fn the_api_end_to_end() {
         .find(|c| c["id"] == campaign_id.as_str())
         .unwrap_or_else(|| panic!("{campaign_id} not listed: {listed}"))
         .clone();
-    assert_eq!((c["size"].as_u64(), c["complaints"].as_u64(), c["applications"].as_u64()), (Some(5), Some(4), Some(1)));
-    assert!(c["identifiers"].as_array().unwrap().iter().any(|i| i["kind"] == "wechat" && i["count"] == 3), "{c}");
+    assert_eq!(
+        (
+            c["size"].as_u64(),
+            c["complaints"].as_u64(),
+            c["applications"].as_u64()
+        ),
+        (Some(5), Some(4), Some(1))
+    );
+    assert!(
+        c["identifiers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["kind"] == "wechat" && i["count"] == 3),
+        "{c}"
+    );
     replies.push(r);
     let r = s.get(&format!("/v1/campaigns/{campaign_id}"), LEGAL);
     assert_eq!(r.status, 200, "{}", r.text);
     let d = r.json();
-    let mut members: Vec<String> = d["members"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap().to_string()).collect();
+    let mut members: Vec<String> = d["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap().to_string())
+        .collect();
     members.sort();
     let mut expected: Vec<String> = ring.iter().cloned().chain([app_id.clone()]).collect();
     expected.sort();
     assert_eq!(members, expected);
     let edges = d["edges"].as_array().unwrap();
-    assert!(edges.iter().any(|e| e["reason"] == "template" && e["similarity"].as_f64().unwrap() >= 0.6), "{}", d["edges"]);
-    assert!(edges.iter().any(|e| e["reason"] == "identifier" && e["from"] == app_id.as_str()));
+    assert!(
+        edges
+            .iter()
+            .any(|e| e["reason"] == "template" && e["similarity"].as_f64().unwrap() >= 0.6),
+        "{}",
+        d["edges"]
+    );
+    assert!(
+        edges
+            .iter()
+            .any(|e| e["reason"] == "identifier" && e["from"] == app_id.as_str())
+    );
     replies.push(r);
     let mut hashes = Vec::new();
     for format in ["json", "csv", "md"] {
-        let r = s.get(&format!("/v1/campaigns/{campaign_id}/export?format={format}"), LEGAL);
+        let r = s.get(
+            &format!("/v1/campaigns/{campaign_id}/export?format={format}"),
+            LEGAL,
+        );
         assert_eq!(r.status, 200, "{}", r.text);
         hashes.push(r.header("x-export-sha256").unwrap());
         replies.push(r);
     }
-    assert!(hashes.iter().all(|h| *h == hashes[0] && h.len() == 64), "{hashes:?}");
-    assert_eq!(replies.last().unwrap().text.matches(&hashes[0]).count(), 1, "hash in the Markdown");
-    assert_eq!(s.get(&format!("/v1/campaigns/{campaign_id}"), CURATOR).status, 403);
+    assert!(
+        hashes.iter().all(|h| *h == hashes[0] && h.len() == 64),
+        "{hashes:?}"
+    );
+    assert_eq!(
+        replies.last().unwrap().text.matches(&hashes[0]).count(),
+        1,
+        "hash in the Markdown"
+    );
+    assert_eq!(
+        s.get(&format!("/v1/campaigns/{campaign_id}"), CURATOR)
+            .status,
+        403
+    );
     assert_eq!(s.get("/v1/campaigns/cnope", HANDLER).status, 404);
-    let r = s.get(&format!("/v1/campaigns/{campaign_id}/export?format=xls"), LEGAL);
+    let r = s.get(
+        &format!("/v1/campaigns/{campaign_id}/export?format=xls"),
+        LEGAL,
+    );
     assert_eq!((r.status, r.code().as_str()), (400, "invalid_query"));
     assert_eq!(s.get("/v1/campaigns?order=loud", HANDLER).status, 400);
     // The assessments, their reports and listings: identifiers masked only.
@@ -891,7 +956,11 @@ fn the_api_end_to_end() {
     for r in &replies {
         assert!(matches!(r.status, 200 | 201), "{}", r.text);
         for clear in CLEAR_IDS {
-            assert!(!r.text.contains(clear), "{clear} in clear in a response: {}", r.text);
+            assert!(
+                !r.text.contains(clear),
+                "{clear} in clear in a response: {}",
+                r.text
+            );
         }
     }
 
@@ -944,7 +1013,11 @@ fn the_api_end_to_end() {
     assert_eq!(r.json()["feedback"].as_array().unwrap().len(), 1);
     assert_eq!(count_assessments(&s), stored_before + ids.len() + 2 + 6);
     let r = s.get(&format!("/v1/assessments/{app_id}"), HANDLER);
-    assert_eq!(r.json()["campaign"]["id"], campaign_id.as_str(), "campaigns survive the restart");
+    assert_eq!(
+        r.json()["campaign"]["id"],
+        campaign_id.as_str(),
+        "campaigns survive the restart"
+    );
     let r = s.get("/v1/kb/documents/fake_settlement_app", HANDLER);
     assert_eq!(
         r.status, 200,

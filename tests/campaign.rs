@@ -123,10 +123,13 @@ fn a_ring_across_complaints_and_applications_is_one_campaign() {
         text: "手机银行转账显示成功但对方没有收到，已经过去三天了，客服一直说在查，请尽快处理，谢谢。",
         applicant: None,
     });
+    // A third application names the ring's company and nothing else of
+    // it: every earlier carrier of that employer is in the ring, so the
+    // employer alone links it ("concentrated").
     subs.push(Sub {
-        id: "g3",
+        id: "a3",
         kind: Channel::Application,
-        text: "申请住房按揭贷款，首付三成，工资由单位代发。",
+        text: "申请个人经营贷80万元，用于进货。",
         applicant: Some(Applicant {
             employer: Some("深圳市恒达信商贸有限公司".into()),
             address: Some("广州市天河区体育西路1号".into()),
@@ -134,18 +137,39 @@ fn a_ring_across_complaints_and_applications_is_one_campaign() {
             ..Applicant::default()
         }),
     });
-    let mut last = None;
-    for (i, s) in subs.iter().enumerate() {
-        last = Some(add(&ix, &h, s, i as i64));
+    // Honest applicants at one big employer: an employer many people
+    // share links nobody, however many carry it.
+    for (id, phone, street) in [
+        ("g3", "13700000001", "东莞市南城街道鸿福路1号"),
+        ("g4", "13700000002", "东莞市东城街道东纵大道2号"),
+        ("g5", "13700000003", "东莞市松山湖科技九路3号"),
+    ] {
+        subs.push(Sub {
+            id,
+            kind: Channel::Application,
+            text: "申请住房按揭贷款，首付三成，工资由单位代发。",
+            applicant: Some(Applicant {
+                employer: Some("华为技术有限公司".into()),
+                address: Some(street.into()),
+                phone: Some(phone.into()),
+                ..Applicant::default()
+            }),
+        });
     }
-    let _ = last;
+    let mut added = Vec::new();
+    for (i, s) in subs.iter().enumerate() {
+        added.push(add(&ix, &h, s, i as i64));
+    }
+    for it in added.iter().filter(|it| it.id.starts_with('g')) {
+        assert_eq!(it.campaign, None, "{} was linked: {:?}", it.id, it.links);
+    }
     let campaigns = ix.campaigns().unwrap();
     assert_eq!(campaigns.len(), 1, "{campaigns:#?}");
     let c = &campaigns[0];
     let mut members = c.members.clone();
     members.sort();
-    assert_eq!(members, ["a1", "a2", "c1", "c2", "c3", "c4", "c5"]);
-    assert_eq!((c.complaints, c.applications), (5, 2));
+    assert_eq!(members, ["a1", "a2", "a3", "c1", "c2", "c3", "c4", "c5"]);
+    assert_eq!((c.complaints, c.applications), (5, 3));
 
     // The lookup for a sixth templated complaint yields campaign signals
     // with counts, pointing to a scheme.
@@ -156,7 +180,14 @@ fn a_ring_across_complaints_and_applications_is_one_campaign() {
         .iter()
         .find(|s| s.kind == SignalKind::Campaign && s.field.as_deref() == Some("campaign.template"))
         .expect("template signal");
-    let n: usize = template.label.trim_start_matches('与').split(' ').next().unwrap().parse().unwrap();
+    let n: usize = template
+        .label
+        .trim_start_matches('与')
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((3..=5).contains(&n), "{}", template.label);
     assert!(template.weight >= 0.65 && template.schemes == ["illegal_proxy_rights_defense"]);
 
@@ -179,7 +210,7 @@ fn a_ring_across_complaints_and_applications_is_one_campaign() {
     let md = view::export(&d, ExportFormat::Md).unwrap();
     assert_eq!(json.sha256, csv.sha256);
     assert!(md.body.contains(&md.sha256));
-    assert_eq!(csv.body.lines().count(), 8, "{}", csv.body);
+    assert_eq!(csv.body.lines().count(), 9, "{}", csv.body);
 
     // Nothing in clear: not in the API views, not in the files on disk.
     let clear = [
@@ -187,7 +218,9 @@ fn a_ring_across_complaints_and_applications_is_one_campaign() {
         "13911112222",
         "13933334444",
         "13755556666",
+        "13700000001",
         "恒达信",
+        "技术有限",
         "固戍二路",
         "李老师",
     ];

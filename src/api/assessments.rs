@@ -15,12 +15,12 @@ use super::auth::Caller;
 use super::error::{ApiError, ApiJson, ApiQuery, ErrorBody};
 use crate::assess::grade::Grade;
 use crate::assess::pipeline::{AssessInput, RunOptions};
+use crate::assess::schemes::NONE;
 use crate::campaign::Fingerprint;
 use crate::campaign::index::{CampaignIndex, NewItem};
-use crate::evidence::facts::mask_pii;
-use crate::assess::schemes::NONE;
 use crate::config::Role;
 use crate::evidence::draft::{self, Draft, DraftEvent, DroppedSentence, SentenceFilter};
+use crate::evidence::facts::mask_pii;
 use crate::evidence::report;
 use crate::llm::GenerateParams;
 use crate::records::{

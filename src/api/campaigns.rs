@@ -52,9 +52,7 @@ pub struct CampaignList {
 
 async fn index_op<T: Send + 'static>(
     state: &AppState,
-    f: impl FnOnce(&CampaignIndex) -> Result<T, crate::campaign::index::CampaignError>
-    + Send
-    + 'static,
+    f: impl FnOnce(&CampaignIndex) -> Result<T, crate::campaign::index::CampaignError> + Send + 'static,
 ) -> Result<T, ApiError> {
     let index = state.ready()?.campaigns.clone();
     Ok(tokio::task::spawn_blocking(move || f(&index)).await??)
@@ -109,11 +107,13 @@ pub async fn list_campaigns(
     }))
 }
 
+/// The detail with growth counted from `now` (default: the last member),
+/// and the detail as an export has it (growth from the last member).
 async fn load_detail(
     state: &AppState,
     id: &str,
     now: Option<i64>,
-) -> Result<CampaignDetail, ApiError> {
+) -> Result<(CampaignDetail, CampaignDetail), ApiError> {
     let key = id.to_string();
     let found = index_op(state, move |i| {
         let Some(c) = i.campaign(&key)? else {
@@ -128,8 +128,12 @@ async fn load_detail(
     if c.size() < state.config().campaign.min_size.max(2) {
         return Err(ApiError::not_found("campaign", id));
     }
-    let now = now.unwrap_or_else(|| c.last_ms());
-    Ok(view::detail(&c, &members, now))
+    let export = view::detail(&c, &members, c.last_ms());
+    let shown = match now {
+        Some(now) => view::detail(&c, &members, now),
+        None => export.clone(),
+    };
+    Ok((shown, export))
 }
 
 /// One campaign: members (the newest 500), and the graph — submissions and
@@ -148,7 +152,8 @@ pub async fn get_campaign(
     Path(id): Path<String>,
 ) -> Result<Json<CampaignDetail>, ApiError> {
     caller.require(READERS)?;
-    let d = load_detail(&state, &id, Some(now_ms())).await?;
+    let (mut d, export) = load_detail(&state, &id, Some(now_ms())).await?;
+    d.export_sha256 = Some(view::integrity(&export));
     state.audit(&caller, "campaign.read", Some(&id), 200).await;
     Ok(Json(d))
 }
@@ -192,9 +197,11 @@ pub async fn export_campaign(
             ));
         }
     };
-    let d = load_detail(&state, &id, None).await?;
+    let (d, _) = load_detail(&state, &id, None).await?;
     let e = view::export(&d, format).map_err(|e| ApiError::internal("campaign export", e))?;
-    state.audit(&caller, "campaign.export", Some(&id), 200).await;
+    state
+        .audit(&caller, "campaign.export", Some(&id), 200)
+        .await;
     let mut r = ([(header::CONTENT_TYPE, e.content_type)], e.body).into_response();
     let h = r.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&e.sha256) {

@@ -205,7 +205,10 @@ fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     if args.campaigns_only {
-        print_rows(&config, campaign_bench(&config, args.campaign_items, args.quick)?);
+        print_rows(
+            &config,
+            campaign_bench(&config, args.campaign_items, args.quick)?,
+        );
         return Ok(());
     }
     if args.api_only {
@@ -533,14 +536,15 @@ fn api_bench(quick: bool) -> anyhow::Result<Vec<Row>> {
 /// submission with every stored signature and identifier set, in memory.
 fn campaign_bench(config: &Config, n: usize, quick: bool) -> anyhow::Result<Vec<Row>> {
     use caseguard::assess::grade::Grade;
+    use caseguard::campaign::Fingerprint;
     use caseguard::campaign::identifiers::IdHasher;
     use caseguard::campaign::index::{CampaignIndex, Item, NewItem, StoredId};
     use caseguard::campaign::synth::{SynthParams, generate};
-    use caseguard::campaign::Fingerprint;
     use caseguard::store::EdgeStore;
     use std::sync::Arc;
 
-    let dir = std::env::temp_dir().join(format!("caseguard-bench-campaigns-{}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("caseguard-bench-campaigns-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let index = CampaignIndex::from_stores(
         Arc::new(EdgeStore::open_collection(&dir, "campaign_items", 1)?),
@@ -577,7 +581,12 @@ fn campaign_bench(config: &Config, n: usize, quick: bool) -> anyhow::Result<Vec<
             grade: Grade::Green,
             scheme: "none".into(),
             excerpt: String::new(),
-            minhash: fp.signature.as_ref().map(|x| x.minhash.clone()).unwrap_or_default(),
+            minhash: fp
+                .signature
+                .as_ref()
+                .map(|x| x.minhash.clone())
+                .unwrap_or_default(),
+            shingles: fp.signature.as_ref().map_or(0, |x| x.shingles),
             ids: fp.ids.iter().map(StoredId::from).collect(),
             campaign: s.campaign.clone(),
             links: Vec::new(),
@@ -616,20 +625,28 @@ fn campaign_bench(config: &Config, n: usize, quick: bool) -> anyhow::Result<Vec<
         lookup.push(t.elapsed().as_secs_f64() * 1e3);
     }
     // The same question answered by comparing with everything in memory.
-    let threshold = config.campaign.template_similarity;
+    let p = &config.campaign;
     let mut scan = Vec::new();
     for fp in qfps.iter().take(q / 4) {
         let t = Instant::now();
         let keys: Vec<String> = fp.ids.iter().map(|h| h.key()).collect();
         let mut hits = 0usize;
         for it in &items {
-            let sim = match (&fp.signature, it.minhash.is_empty()) {
-                (Some(s), false) => s.similarity(&caseguard::campaign::template::Signature {
-                    minhash: it.minhash.clone(),
-                }),
-                _ => 0.0,
+            let same = match (&fp.signature, it.minhash.is_empty()) {
+                (Some(s), false) => s
+                    .same_template(
+                        &caseguard::campaign::template::Signature {
+                            minhash: it.minhash.clone(),
+                            shingles: it.shingles,
+                        },
+                        p.template_similarity,
+                        p.template_containment,
+                        p.template_min_shared as f32,
+                    )
+                    .is_some(),
+                _ => false,
             };
-            if sim >= threshold || it.ids.iter().any(|i| keys.contains(&i.key)) {
+            if same || it.ids.iter().any(|i| keys.contains(&i.key)) {
                 hits += 1;
             }
         }
@@ -665,7 +682,10 @@ fn campaign_bench(config: &Config, n: usize, quick: bool) -> anyhow::Result<Vec<
             target: "",
         },
         Row {
-            what: format!("campaign lookup, {} stored, p50 (anchor: in-memory full scan)", items.len()),
+            what: format!(
+                "campaign lookup, {} stored, p50 (anchor: in-memory full scan)",
+                items.len()
+            ),
             ours: percentile(lookup.clone(), 0.5),
             anchor: Some(scan_p50),
             unit: "ms",

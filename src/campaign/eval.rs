@@ -9,13 +9,13 @@
 //! Legitimate submissions pulled into any campaign are counted apart: they
 //! are the false positives a handler would see.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
 use serde::Serialize;
 
 use super::identifiers::IdHasher;
-use super::index::{CampaignError, CampaignIndex, NewItem};
+use super::index::{CampaignError, CampaignIndex, Match, NewItem};
 use super::synth::SynthItem;
 use super::{Fingerprint, identifiers};
 use crate::assess::grade::Grade;
@@ -38,9 +38,38 @@ pub struct CampaignEval {
     /// one campaign holding both (majority of their members together).
     pub cross_channel_true: usize,
     pub cross_channel_found: usize,
+    /// True campaigns not recovered whole: (label, members, campaigns
+    /// their members ended in, members left outside any campaign).
+    pub split: Vec<(String, usize, usize, usize)>,
+    /// Links the lookup made between submissions that do not belong
+    /// together (different campaigns, or a legitimate item), by reason
+    /// ("template", or the identifier kinds shared, "employer+address"),
+    /// each with its count and up to two example pairs of excerpts.
+    pub false_links: Vec<FalseLinks>,
+    /// Campaigns found that hold more than one true campaign (or
+    /// legitimate items): their members by true label ("-" legitimate).
+    pub mixed: Vec<Vec<(String, usize)>>,
     pub lookup_p50_ms: f64,
     pub add_p50_ms: f64,
     pub add_p95_ms: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FalseLinks {
+    pub reason: String,
+    pub count: usize,
+    pub examples: Vec<(String, String)>,
+}
+
+/// Why a match links: "template" or the kinds of the identifiers shared.
+fn reason(m: &Match) -> String {
+    if m.shared.is_empty() {
+        return "template".into();
+    }
+    let mut kinds: Vec<&str> = m.shared.iter().map(|s| s.kind.tag()).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    kinds.join("+")
 }
 
 fn pairs(n: usize) -> u64 {
@@ -65,12 +94,39 @@ pub fn run(
     let mut lookups = Vec::with_capacity(items.len());
     let mut adds = Vec::with_capacity(items.len());
     let mut ids = Vec::with_capacity(items.len());
+    let mut false_links: BTreeMap<String, FalseLinks> = BTreeMap::new();
     for (i, it) in items.iter().enumerate() {
         let id = format!("s{i:06}");
-        let fp = Fingerprint::of(hasher, &it.text, it.applicant.as_ref(), it.metadata.as_ref());
+        let fp = Fingerprint::of(
+            hasher,
+            &it.text,
+            it.applicant.as_ref(),
+            it.metadata.as_ref(),
+        );
         let t = Instant::now();
-        index.lookup(&fp, None)?;
+        let lookup = index.lookup(&fp, None)?;
         lookups.push(t.elapsed().as_secs_f64() * 1e3);
+        for m in &lookup.matches {
+            // Earlier ids are "s{index}": the truth of the other end.
+            let other = m.item.id[1..]
+                .parse::<usize>()
+                .ok()
+                .and_then(|j| items.get(j));
+            let Some(other) = other else { continue };
+            if it.campaign.is_some() && other.campaign == it.campaign {
+                continue;
+            }
+            let r = reason(m);
+            let e = false_links.entry(r.clone()).or_insert_with(|| FalseLinks {
+                reason: r,
+                count: 0,
+                examples: Vec::new(),
+            });
+            e.count += 1;
+            if e.examples.len() < 2 {
+                e.examples.push((other.text.clone(), it.text.clone()));
+            }
+        }
         let ms = start_ms + i64::from(it.at_minute) * 60_000;
         let t = Instant::now();
         index.add(
@@ -115,6 +171,18 @@ pub fn run(
             }
         }
     }
+    let mut by_pred: BTreeMap<&str, BTreeMap<String, usize>> = BTreeMap::new();
+    for (it, id) in items.iter().zip(&ids) {
+        if let Some(p) = predicted.get(id) {
+            let label = it.campaign.clone().unwrap_or_else(|| "-".into());
+            *by_pred.entry(p).or_default().entry(label).or_default() += 1;
+        }
+    }
+    let mixed: Vec<Vec<(String, usize)>> = by_pred
+        .into_values()
+        .filter(|m| m.len() > 1)
+        .map(|m| m.into_iter().collect())
+        .collect();
     let tp: u64 = joint.values().map(|&n| pairs(n)).sum();
     let pred_pairs: u64 = pred.values().map(|&n| pairs(n)).sum();
     let true_pairs: u64 = truth.values().map(|&n| pairs(n)).sum();
@@ -131,6 +199,16 @@ pub fn run(
                 .push((it.kind, predicted.get(id).map(String::as_str)));
         }
     }
+    let mut split = Vec::new();
+    for (label, members) in &by_truth {
+        let clusters: std::collections::HashSet<&str> =
+            members.iter().filter_map(|(_, p)| *p).collect();
+        let outside = members.iter().filter(|(_, p)| p.is_none()).count();
+        if clusters.len() != 1 || outside > 0 {
+            split.push((label.to_string(), members.len(), clusters.len(), outside));
+        }
+    }
+    split.sort();
     for members in by_truth.values() {
         let has = |c: Channel| members.iter().any(|(k, _)| *k == c);
         if !(has(Channel::Complaint) && has(Channel::Application)) {
@@ -166,6 +244,13 @@ pub fn run(
             tp as f64 / true_pairs as f64
         },
         legit_pulled_in,
+        split,
+        mixed,
+        false_links: {
+            let mut v: Vec<FalseLinks> = false_links.into_values().collect();
+            v.sort_by(|a, b| b.count.cmp(&a.count).then(a.reason.cmp(&b.reason)));
+            v
+        },
         cross_channel_true: cross_true,
         cross_channel_found: cross_found,
         lookup_p50_ms: percentile(&mut lookups, 0.5),

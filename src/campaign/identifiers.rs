@@ -175,7 +175,9 @@ fn patterns() -> &'static Patterns {
 }
 
 /// Heads that make "X老师" a pronoun phrase rather than a name.
-const NOT_NAMES: &[&str] = &["个", "的", "位", "了", "找", "说", "是", "让", "跟", "和", "班", "些", "们", "请"];
+const NOT_NAMES: &[&str] = &[
+    "个", "的", "位", "了", "找", "说", "是", "让", "跟", "和", "班", "些", "们", "请",
+];
 
 fn digits(s: &str) -> String {
     s.chars().filter(char::is_ascii_digit).collect()
@@ -210,11 +212,7 @@ impl Folded {
         let at = |b: usize| self.map.partition_point(|(s, _)| *s < b);
         let (a, z) = (at(r.start), at(r.end));
         let start = self.map.get(a).map_or(usize::MAX, |(_, o)| o.start);
-        let end = if z == 0 {
-            start
-        } else {
-            self.map[z - 1].1.end
-        };
+        let end = if z == 0 { start } else { self.map[z - 1].1.end };
         start.min(end)..end
     }
 }
@@ -268,7 +266,11 @@ pub fn find(text: &str) -> Vec<Found> {
     }
     for m in p.account.find_iter(t) {
         let d = digits(m.as_str());
-        if (16..=19).contains(&d.len()) && !phones.iter().any(|r| r.start >= m.start() && r.end <= m.end()) {
+        if (16..=19).contains(&d.len())
+            && !phones
+                .iter()
+                .any(|r| r.start >= m.start() && r.end <= m.end())
+        {
             push(IdKind::BankAccount, d, m.range());
         }
     }
@@ -291,26 +293,92 @@ pub fn find(text: &str) -> Vec<Found> {
     }
     for c in p.agency.captures_iter(t) {
         let m = c.get(1).expect("group 1");
-        push(IdKind::Agency, agency_name(m.as_str()), m.range());
+        if let Some(name) = agency_name(m.as_str()) {
+            push(IdKind::Agency, name, m.range());
+        }
     }
     out
 }
 
 /// Words that often run into an agency's name in a Han run ("找诚信法务…").
 const LEAD_INS: &[&str] = &[
-    "委托", "联系", "通过", "介绍", "咨询", "找", "让", "在", "是", "去", "和", "跟", "由", "经", "请", "的", "了",
-    "到", "向", "给", "叫",
+    "委托", "联系", "通过", "介绍", "咨询", "找", "让", "在", "是", "去", "和", "跟", "由", "经",
+    "请", "的", "了", "到", "向", "给", "叫",
 ];
 
-/// An agency's name without the verbs that precede it in running text.
-fn agency_name(s: &str) -> String {
+/// Prepositions after which a Han run turns into the name ("于7日内向征信中心"
+/// → "征信中心"): the agency is what the sentence sends something to.
+const PREPOSITIONS: &[char] = &['向', '于', '在', '对', '从', '把', '被', '给', '到', '去'];
+
+/// What a name may be made of and still name nobody in particular: the
+/// central bank's credit reference centre, "the bank", "the state".
+const GENERIC_HEADS: &[&str] = &[
+    "中国人民银行",
+    "人民银行",
+    "人行",
+    "央行",
+    "银行",
+    "贵行",
+    "你行",
+    "我行",
+    "本行",
+    "国家",
+    "官方",
+    "中国",
+    "金融",
+    "监管",
+    "消费者",
+    "个人",
+    "企业",
+];
+
+/// The trade words of the agency pattern, longest first.
+const TRADES: &[&str] = &[
+    "金融服务",
+    "法务",
+    "咨询",
+    "债务",
+    "征信",
+    "维权",
+    "信息",
+    "财务",
+    "商务",
+];
+
+/// An agency's name without the words that precede it in running text, or
+/// `None` when what is left names no particular business ("征信中心",
+/// "人民银行征信中心"): those are institutions every complaint mentions.
+fn agency_name(s: &str) -> Option<String> {
     let mut v = compact(s);
+    if let Some((i, c)) = v
+        .char_indices()
+        .filter(|(_, c)| PREPOSITIONS.contains(c))
+        .last()
+    {
+        let rest = &v[i + c.len_utf8()..];
+        if rest.chars().count() >= 4 {
+            v = rest.to_string();
+        }
+    }
     while let Some(rest) = LEAD_INS.iter().find_map(|w| v.strip_prefix(w))
         && rest.chars().count() >= 4
     {
         v = rest.to_string();
     }
-    v
+    // The distinctive part: before the first trade word.
+    let head_end = TRADES
+        .iter()
+        .filter_map(|t| v.find(t))
+        .min()
+        .unwrap_or(v.len());
+    let mut head = &v[..head_end];
+    if GENERIC_HEADS.iter().any(|g| head.ends_with(g)) {
+        return None; // "…人民银行征信中心"
+    }
+    while let Some(rest) = GENERIC_HEADS.iter().find_map(|g| head.strip_prefix(g)) {
+        head = rest;
+    }
+    (head.chars().count() >= 2).then_some(v)
 }
 
 /// Lower case, no whitespace or punctuation: how free-text fields are compared.
@@ -499,7 +567,11 @@ impl IdHasher {
         }
         if let Some(Value::Object(m)) = metadata {
             for (key, kind) in METADATA_KEYS {
-                if let Some(n) = m.get(*key).and_then(Value::as_str).and_then(|v| normalise(*kind, v)) {
+                if let Some(n) = m
+                    .get(*key)
+                    .and_then(Value::as_str)
+                    .and_then(|v| normalise(*kind, v))
+                {
                     found.push((*kind, n));
                 }
             }
@@ -604,6 +676,27 @@ mod tests {
     }
 
     #[test]
+    fn institutions_everyone_writes_to_are_not_agencies() {
+        let h = hasher();
+        for text in [
+            "请求贵行于7日内向征信中心报送修改信息，恢复本人征信。",
+            "要求贵行在5日内向人民银行征信中心报送修改信息。",
+            "我已经去人民银行征信中心查过报告。",
+        ] {
+            let ids = h.extract(text);
+            assert!(
+                ids.iter().all(|i| i.kind != IdKind::Agency),
+                "{text}: {ids:?}"
+            );
+        }
+        // A named business in the same trade is one.
+        let ids = h.extract("是向华信征信服务中心交的钱。");
+        let agency: Vec<&HashedId> = ids.iter().filter(|i| i.kind == IdKind::Agency).collect();
+        assert_eq!(agency.len(), 1, "{ids:?}");
+        assert_eq!(agency[0], &h.hash(IdKind::Agency, "华信征信服务中心"));
+    }
+
+    #[test]
     fn nameless_teachers_are_not_identifiers() {
         let ids = hasher().extract("我找了老师帮忙，那个老师说可以停息挂账。");
         assert!(ids.iter().all(|i| i.kind != IdKind::AgentName), "{ids:?}");
@@ -640,7 +733,13 @@ mod tests {
         let meta = serde_json::json!({"device_id": "DEV-77aa91", "ip": "10.2.3.4", "note": "微信 abc_def123"});
         let ids = h.submission("申请经营贷", Some(&applicant), Some(&meta));
         let kinds: Vec<IdKind> = ids.iter().map(|i| i.kind).collect();
-        for k in [IdKind::Phone, IdKind::Employer, IdKind::Address, IdKind::Device, IdKind::Ip] {
+        for k in [
+            IdKind::Phone,
+            IdKind::Employer,
+            IdKind::Address,
+            IdKind::Device,
+            IdKind::Ip,
+        ] {
             assert!(kinds.contains(&k), "{k:?} missing from {kinds:?}");
         }
         // The same employer written without the space is the same identifier.
@@ -658,7 +757,14 @@ mod tests {
         let mut m = meta.clone();
         mask_metadata(&mut m);
         let dump = format!("{}{}", serde_json::to_string(&a).unwrap(), m);
-        for clear in ["00001111", "恒达信", "科技园", "77aa91", "2.3.4", "abc_def123"] {
+        for clear in [
+            "00001111",
+            "恒达信",
+            "科技园",
+            "77aa91",
+            "2.3.4",
+            "abc_def123",
+        ] {
             assert!(!dump.contains(clear), "{clear} in {dump}");
         }
         assert!(!IdKind::Employer.strong() && IdKind::Phone.strong());

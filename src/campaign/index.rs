@@ -89,6 +89,9 @@ pub struct Item {
     pub excerpt: String,
     /// MinHash values; empty for texts too short to have a signature.
     pub minhash: Vec<u32>,
+    /// Distinct shingles of the text (0: not recorded).
+    #[serde(default)]
+    pub shingles: u32,
     pub ids: Vec<StoredId>,
     pub campaign: Option<String>,
     /// The strongest links to earlier submissions at the time it was added.
@@ -99,6 +102,7 @@ impl Item {
     fn signature(&self) -> Option<Signature> {
         (!self.minhash.is_empty()).then(|| Signature {
             minhash: self.minhash.clone(),
+            shingles: self.shingles,
         })
     }
 }
@@ -254,8 +258,11 @@ impl Campaign {
 
     /// Identifiers carried by at least two members, most shared first.
     pub fn shared_identifiers(&self) -> Vec<(&String, &IdCount)> {
-        let mut v: Vec<(&String, &IdCount)> =
-            self.identifiers.iter().filter(|(_, c)| c.count >= 2).collect();
+        let mut v: Vec<(&String, &IdCount)> = self
+            .identifiers
+            .iter()
+            .filter(|(_, c)| c.count >= 2)
+            .collect();
         v.sort_by(|a, b| b.1.count.cmp(&a.1.count).then(a.0.cmp(b.0)));
         v
     }
@@ -395,20 +402,60 @@ impl CampaignIndex {
             .iter()
             .map(|h| (h.key(), StoredId::from(h)))
             .collect();
+        // A weak identifier (an employer, an address) links on its own only
+        // where it is concentrated: carried by at least two submissions, at
+        // least 80% of its carriers in one campaign. A shell company behind
+        // a ring is; a big employer shared by many honest applicants is not.
+        let mut concentrated: HashMap<&str, &str> = HashMap::new();
+        // Agent names ("王老师") and IPs are too common to count this way.
+        let org = |k: IdKind| matches!(k, IdKind::Employer | IdKind::Address);
+        for key in mine.keys().filter(|k| org(mine[*k].kind)) {
+            let mut by_campaign: HashMap<Option<&str>, usize> = HashMap::new();
+            let mut carriers = 0;
+            for it in cands
+                .values()
+                .filter(|it| it.ids.iter().any(|i| &i.key == key))
+            {
+                carriers += 1;
+                *by_campaign.entry(it.campaign.as_deref()).or_default() += 1;
+            }
+            if let Some((Some(c), n)) = by_campaign
+                .into_iter()
+                .max_by_key(|(c, n)| (*n, c.is_some()))
+                && n >= 2
+                && n * 5 >= carriers * 4
+            {
+                concentrated.insert(key.as_str(), c);
+            }
+        }
+        let concentrated: HashMap<String, String> = concentrated
+            .into_iter()
+            .map(|(k, c)| (k.to_string(), c.to_string()))
+            .collect();
         let mut matches: Vec<Match> = cands
             .into_values()
             .filter_map(|item| {
                 let similarity = match (&fp.signature, item.signature()) {
-                    (Some(a), Some(b)) => Some(a.similarity(&b)),
+                    (Some(a), Some(b)) => a.same_template(
+                        &b,
+                        self.params.template_similarity,
+                        self.params.template_containment,
+                        self.params.template_min_shared as f32,
+                    ),
                     _ => None,
-                }
-                .filter(|s| *s >= self.params.template_similarity);
+                };
                 let shared: Vec<StoredId> = item
                     .ids
                     .iter()
                     .filter_map(|i| mine.get(&i.key).cloned())
                     .collect();
-                let strong = shared.iter().any(|s| s.kind.strong());
+                let strong = shared.iter().any(|s| {
+                    s.kind.strong()
+                        || item
+                            .campaign
+                            .as_ref()
+                            .is_some_and(|c| concentrated.get(&s.key) == Some(c))
+                });
                 let by_ids = strong || shared.len() >= 2;
                 if similarity.is_none() && !by_ids {
                     return None;
@@ -425,7 +472,11 @@ impl CampaignIndex {
             b.shared
                 .len()
                 .cmp(&a.shared.len())
-                .then(b.similarity.unwrap_or(0.0).total_cmp(&a.similarity.unwrap_or(0.0)))
+                .then(
+                    b.similarity
+                        .unwrap_or(0.0)
+                        .total_cmp(&a.similarity.unwrap_or(0.0)),
+                )
                 .then(b.item.created_ms.cmp(&a.item.created_ms))
                 .then(a.item.id.cmp(&b.item.id))
         });
@@ -439,11 +490,9 @@ impl CampaignIndex {
     }
 
     fn get_campaign(&self, id: &str) -> Result<Option<Campaign>, CampaignError> {
-        let mut points = self.campaigns.scroll(
-            &Filter::doc(id),
-            Fields::Only(&["extra.record"]),
-            false,
-        )?;
+        let mut points =
+            self.campaigns
+                .scroll(&Filter::doc(id), Fields::Only(&["extra.record"]), false)?;
         points.pop().map(|p| record(&p.payload)).transpose()
     }
 
@@ -472,7 +521,13 @@ impl CampaignIndex {
             "created_ms": it.created_ms,
             "record": serde_json::to_value(it).map_err(corrupt)?,
         });
-        Ok(point(&it.id, "campaign_item", &it.scheme, &it.created_at, extra))
+        Ok(point(
+            &it.id,
+            "campaign_item",
+            &it.scheme,
+            &it.created_at,
+            extra,
+        ))
     }
 
     /// Write items as they are (bulk loading for benchmarks and tests).
@@ -523,6 +578,7 @@ impl CampaignIndex {
                 .as_ref()
                 .map(|s| s.minhash.clone())
                 .unwrap_or_default(),
+            shingles: fp.signature.as_ref().map_or(0, |s| s.shingles),
             ids: fp.ids.iter().map(StoredId::from).collect(),
             campaign: None,
             links,
@@ -550,7 +606,8 @@ impl CampaignIndex {
         };
         let mut rewrite: Vec<Item> = Vec::new();
         for other in touched {
-            let members = self.scroll_items(&Self::any_of("extra.campaign", vec![other.id.clone()]))?;
+            let members =
+                self.scroll_items(&Self::any_of("extra.campaign", vec![other.id.clone()]))?;
             for mut m in members {
                 m.campaign = Some(target.id.clone());
                 rewrite.push(m);
@@ -612,7 +669,11 @@ impl CampaignIndex {
         let mut order: Vec<(i64, &String)> =
             c.member_ms.iter().copied().zip(c.members.iter()).collect();
         order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
-        let ids: Vec<String> = order.into_iter().take(limit).map(|(_, id)| id.clone()).collect();
+        let ids: Vec<String> = order
+            .into_iter()
+            .take(limit)
+            .map(|(_, id)| id.clone())
+            .collect();
         let mut items = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(512) {
             items.extend(self.scroll_items(&Filter {
@@ -732,7 +793,11 @@ pub fn campaign_signals(
     let mut by_id: BTreeMap<&str, (&StoredId, Vec<&Match>)> = BTreeMap::new();
     for m in &lookup.matches {
         for s in &m.shared {
-            by_id.entry(s.key.as_str()).or_insert((s, Vec::new())).1.push(m);
+            by_id
+                .entry(s.key.as_str())
+                .or_insert((s, Vec::new()))
+                .1
+                .push(m);
         }
     }
     let mut shared: Vec<(&StoredId, Vec<&Match>)> = by_id.into_values().collect();

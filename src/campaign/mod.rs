@@ -40,6 +40,14 @@ pub struct CampaignConfig {
     pub key_file: Option<PathBuf>,
     /// Estimated Jaccard similarity from which two texts share a template.
     pub template_similarity: f32,
+    /// Share of the shorter text found in the longer from which two texts
+    /// share a template even when their Jaccard similarity is lower (a
+    /// member that kept only part of the script).
+    pub template_containment: f32,
+    /// Shingles (3-character pieces of the normalised text) two texts must
+    /// have in common, as estimated from their signatures, to share a
+    /// template: short formulaic notes can be alike without a script.
+    pub template_min_shared: usize,
     /// Smallest campaign listed (and from which its members count as one).
     pub min_size: usize,
     /// Earlier linked submissions needed before a link becomes a fraud signal.
@@ -55,6 +63,8 @@ impl Default for CampaignConfig {
         Self {
             key_file: None,
             template_similarity: 0.6,
+            template_containment: 0.7,
+            template_min_shared: 48,
             min_size: 3,
             signal_min_links: 2,
             window_days: 30,
@@ -86,6 +96,9 @@ impl Fingerprint {
     }
 
     pub fn bands(&self) -> Vec<String> {
-        self.signature.as_ref().map(Signature::bands).unwrap_or_default()
+        self.signature
+            .as_ref()
+            .map(Signature::bands)
+            .unwrap_or_default()
     }
 }

@@ -32,6 +32,9 @@ const SHINGLE: usize = 3;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Signature {
     pub minhash: Vec<u32>,
+    /// Distinct shingles of the text (how much text there is to compare);
+    /// 0 when unknown (signatures stored before it was kept).
+    pub shingles: u32,
 }
 
 fn fnv1a(bytes: &[u8]) -> u64 {
@@ -87,17 +90,24 @@ impl Signature {
         }
         let mut minhash = vec![u32::MAX; HASHES];
         let mut buf = [0u8; 4 * SHINGLE];
+        let mut seen = std::collections::HashSet::new();
         for w in chars.windows(SHINGLE) {
             let mut len = 0;
             for c in w {
                 len += c.encode_utf8(&mut buf[len..]).len();
             }
             let x = fnv1a(&buf[..len]);
+            if !seen.insert(x) {
+                continue;
+            }
             for (i, m) in minhash.iter_mut().enumerate() {
                 *m = (*m).min(family(i, x));
             }
         }
-        Some(Self { minhash })
+        Some(Self {
+            minhash,
+            shingles: u32::try_from(seen.len()).unwrap_or(u32::MAX),
+        })
     }
 
     /// Estimated Jaccard similarity of the two texts' shingle sets.
@@ -109,6 +119,49 @@ impl Signature {
             .filter(|(a, b)| a == b)
             .count();
         same as f32 / self.minhash.len().max(1) as f32
+    }
+
+    /// Estimated number of shingles the two texts have in common: from
+    /// J = |A∩B| / |A∪B| and |A∪B| = |A| + |B| − |A∩B|, |A∩B| = J(|A|+|B|)/(1+J).
+    /// `None` when either count is unknown.
+    pub fn shared_shingles(&self, other: &Signature) -> Option<f32> {
+        if self.shingles == 0 || other.shingles == 0 {
+            return None;
+        }
+        let j = self.similarity(other);
+        Some(j * (self.shingles as f32 + other.shingles as f32) / (1.0 + j))
+    }
+
+    /// Estimated share of the shorter text's shingles found in the other
+    /// (containment): a member that kept three sentences of a five-sentence
+    /// script is mostly inside the script even though their Jaccard
+    /// similarity is low. `None` when either count is unknown.
+    pub fn containment(&self, other: &Signature) -> Option<f32> {
+        let shared = self.shared_shingles(other)?;
+        Some((shared / self.shingles.min(other.shingles) as f32).min(1.0))
+    }
+
+    /// The template score of two texts when they share a template, else
+    /// `None`. They share one when they have at least `min_shared`
+    /// shingles in common (so that two short formulaic notes, "申请装修分期，
+    /// 材料齐全", do not count as one script) and either their Jaccard
+    /// similarity reaches `min_similarity` or the shorter lies inside the
+    /// longer to `min_containment`. The score is the larger of the two
+    /// measures. A signature of unknown size is judged by Jaccard alone.
+    pub fn same_template(
+        &self,
+        other: &Signature,
+        min_similarity: f32,
+        min_containment: f32,
+        min_shared: f32,
+    ) -> Option<f32> {
+        let j = self.similarity(other);
+        match (self.shared_shingles(other), self.containment(other)) {
+            (Some(shared), Some(c)) => (shared >= min_shared
+                && (j >= min_similarity || c >= min_containment))
+                .then_some(j.max(c)),
+            _ => (j >= min_similarity).then_some(j),
+        }
     }
 
     /// LSH band keys, e.g. `"b03:5f2a…"`: texts sharing a key are

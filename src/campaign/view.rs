@@ -69,7 +69,11 @@ pub struct CampaignSummary {
     pub grades: GradeCounts,
     /// The most shared identifiers (at most 5), masked.
     pub identifiers: Vec<SharedId>,
+    /// Links between members through a shared template (each new member
+    /// counts its links to earlier ones, at most 5).
     pub template_links: usize,
+    /// Links between members through shared identifiers (member pairs at
+    /// the time each joined; the graph draws them through identifier nodes).
     pub identifier_links: usize,
     pub growth: Growth,
 }
@@ -139,6 +143,10 @@ pub struct CampaignDetail {
     pub edges: Vec<Edge>,
     /// True when only the newest [`MAX_MEMBERS`] members are shown.
     pub truncated: bool,
+    /// The integrity hash an export of this campaign carries now (set on
+    /// the API's detail; absent inside exports, which hash everything else).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export_sha256: Option<String>,
 }
 
 fn rfc3339(ms: i64) -> String {
@@ -149,6 +157,14 @@ fn rfc3339(ms: i64) -> String {
 fn node_of(key: &str) -> String {
     let (kind, hash) = key.split_once(':').unwrap_or(("id", key));
     format!("id:{kind}:{}", &hash[..hash.len().min(12)])
+}
+
+fn grade_label(g: Grade) -> &'static str {
+    match g {
+        Grade::Red => "红",
+        Grade::Yellow => "黄",
+        Grade::Green => "绿",
+    }
 }
 
 fn channel_label(c: Channel) -> &'static str {
@@ -218,7 +234,7 @@ pub fn detail(c: &Campaign, members: &[Item], now_ms: i64) -> CampaignDetail {
         nodes.push(Node {
             id: m.id.clone(),
             node_type: NodeType::Item,
-            label: format!("{} · {}", channel_label(m.channel), m.grade.as_str()),
+            label: format!("{} · {}", channel_label(m.channel), grade_label(m.grade)),
             grade: Some(m.grade),
             channel: Some(m.channel),
             id_kind: None,
@@ -276,6 +292,7 @@ pub fn detail(c: &Campaign, members: &[Item], now_ms: i64) -> CampaignDetail {
         nodes,
         edges,
         truncated: c.size() > members.len(),
+        export_sha256: None,
     }
 }
 
@@ -403,10 +420,7 @@ fn to_markdown(d: &CampaignDetail, sha256: &str) -> String {
         c.grades.red, c.grades.yellow, c.grades.green, c.template_links, c.identifier_links
     ));
     if d.truncated {
-        out.push_str(&format!(
-            "- 成员列表仅含最新 {} 件\n",
-            d.members.len()
-        ));
+        out.push_str(&format!("- 成员列表仅含最新 {} 件\n", d.members.len()));
     }
     out.push_str("\n## 涉及类型\n\n| 类型 | 件数 |\n|---|---|\n");
     for s in &c.schemes {
@@ -421,7 +435,9 @@ fn to_markdown(d: &CampaignDetail, sha256: &str) -> String {
             i.count
         ));
     }
-    out.push_str("\n## 成员\n\n| 编号 | 渠道 | 时间 | 评级 | 类型 | 摘录 |\n|---|---|---|---|---|---|\n");
+    out.push_str(
+        "\n## 成员\n\n| 编号 | 渠道 | 时间 | 评级 | 类型 | 摘录 |\n|---|---|---|---|---|---|\n",
+    );
     for m in &d.members {
         out.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} |\n",
@@ -435,7 +451,12 @@ fn to_markdown(d: &CampaignDetail, sha256: &str) -> String {
     }
     out.push_str("\n## 关联依据\n\n");
     for e in &d.edges {
-        out.push_str(&format!("- {} — {}：{}\n", e.from, cell(&e.to), cell(&e.label)));
+        out.push_str(&format!(
+            "- {} — {}：{}\n",
+            e.from,
+            cell(&e.to),
+            cell(&e.label)
+        ));
     }
     out
 }

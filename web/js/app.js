@@ -14,11 +14,13 @@ import { assessmentView } from './assessment.js';
 import { legalView } from './legal.js';
 import { curatorView } from './curator.js';
 import { auditView } from './audit.js';
+import { campaignsView } from './campaigns.js';
 
 // Views, the roles that may use them (admins may use all), their nav label.
 const VIEWS = {
   workspace: { roles: ['handler'], nav: 'navWorkspace' },
   queue: { roles: ['handler', 'legal'], nav: 'navQueue' },
+  campaigns: { roles: ['handler', 'legal'], nav: 'navCampaigns' },
   legal: { roles: ['legal'], nav: 'navLegal' },
   kb: { roles: ['curator'], nav: 'navKb' },
   audit: { roles: ['admin'], nav: 'navAudit' },
@@ -104,6 +106,7 @@ async function show() {
       break;
     case 'queue': await queueView(view, session.roles); break;
     case 'a': await assessmentView(view, r.arg, session.roles); break;
+    case 'campaigns': await campaignsView(view, r.arg); break;
     case 'legal': await legalView(view, r.arg); break;
     case 'kb':
       session.curator ||= curatorView();

@@ -6,7 +6,7 @@
 import { get, enc, describe } from './api.js';
 import { h, fill, uid, percent, when, loading, errorBox } from './dom.js';
 import { t } from './i18n.js';
-import { learn, schemeName } from './names.js';
+import { learn, schemeName, ID_KINDS } from './names.js';
 import { highlightedText, signalClass } from './highlight.js';
 import { draftPanel } from './draft.js';
 import { feedbackPanel } from './feedback.js';
@@ -35,6 +35,19 @@ function schemeBars(a) {
       h('span', { class: 'bar-value', text: percent(s.confidence) })));
   }
   return list;
+}
+
+/** "该件属于团伙线索 c…（7 件）", linking to the campaign. */
+function campaignNotice(c) {
+  return h('p', { class: 'campaign-notice', attrs: { role: 'note' }, dataset: { campaign: c.id } },
+    h('a', { href: `#/campaigns/${enc(c.id)}`, t: 'campaignNotice', targs: { id: c.id, size: c.size } }));
+}
+
+/** What a campaign signal's field ("campaign.wechat") says was shared. */
+function campaignBasis(field) {
+  const what = String(field || '').replace(/^campaign\./, '');
+  if (what === 'template') return { key: 'cgBasisTemplate' };
+  return ID_KINDS.includes(what) ? { key: `idk_${what}` } : what;
 }
 
 function section(titleKey, ...body) {
@@ -111,6 +124,7 @@ export function renderAssessment(a, roles) {
           h('span', { t: a.kind === 'application' ? 'kindApplication' : 'kindComplaint' }),
           ` · ${when(a.created_at)} · `,
           h('a', { href: `#/a/${enc(a.id)}`, text: a.id, class: 'mono' })))),
+    a.campaign ? campaignNotice(a.campaign) : null,
     h('h3', { t: 'schemes' }),
     schemeBars(a),
     can('legal') ? h('p', {}, h('a', { class: 'button', href: `#/legal/${enc(a.id)}`, t: 'openReport' })) : null);
@@ -120,13 +134,21 @@ export function renderAssessment(a, roles) {
   const textBox = highlightedText(a.text || '', signals);
   const sigList = h('ul', { class: 'signal-list' });
   signals.forEach((s, n) => {
-    const where = s.span
-      ? h('button', {
+    let where;
+    if (s.span) {
+      where = h('button', {
         type: 'button', class: 'link', t: 'showInText',
         on: { click: () => textBox.querySelector(`mark[data-signals~="${n}"]`)?.focus() },
-      })
-      : h('span', { class: 'muted', text: s.field ? `${t('fields')}: ${s.field.split(',').map((f) => t(`ap_${f.trim()}`)).join('、')}` : '' });
-    sigList.append(h('li', { class: signalClass(s) },
+      });
+    } else if (s.kind === 'campaign') {
+      // Links to earlier submissions: what was shared, and the campaign.
+      where = h('span', { class: 'muted' },
+        h('span', { t: 'cgSignalBasis', targs: { what: campaignBasis(s.field) } }),
+        a.campaign ? [' ', h('a', { href: `#/campaigns/${enc(a.campaign.id)}`, t: 'cgOpenCampaign' })] : null);
+    } else {
+      where = h('span', { class: 'muted', text: s.field ? `${t('fields')}: ${s.field.split(',').map((f) => t(`ap_${f.trim()}`)).join('、')}` : '' });
+    }
+    sigList.append(h('li', { class: `${signalClass(s)}${s.kind === 'campaign' ? ' campaign-signal' : ''}` },
       h('span', { class: 'dot', attrs: { 'aria-hidden': 'true' } }),
       h('strong', { text: s.label }), ' ',
       h('span', { text: s.explanation }), ' ',

@@ -107,6 +107,20 @@ export function when(rfc3339) {
   return d.toLocaleString(getLang() === 'zh' ? 'zh-CN' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short' });
 }
 
+/**
+ * Save a download as a file through a temporary object URL: `body` is a
+ * Blob (kept as it came) or text (typed as `type`).
+ */
+export function saveFile(body, filename, type = 'application/octet-stream') {
+  const blob = body instanceof Blob ? body : new Blob([body], { type });
+  const url = URL.createObjectURL(blob);
+  const a = h('a', { href: url, download: filename, hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
 /** An error for the user: {text, detail} from api.describe. */
 export function errorBox(d) {
   return h('div', { class: 'error', attrs: { role: 'alert' } },

@@ -8,7 +8,7 @@
 // it is showing (the preview) and, after each download, that file's hash.
 
 import { get, raw, query, describe, enc } from './api.js';
-import { h, fill, busy, uid, when, loading, errorBox } from './dom.js';
+import { h, fill, busy, uid, when, loading, errorBox, saveFile } from './dom.js';
 import { t } from './i18n.js';
 import { gradeBadge } from './assessment.js';
 import { summaryItem } from './queue.js';
@@ -31,16 +31,6 @@ async function fetchReport(id, format) {
     filename: named ? named[1] : `caseguard-report-${id}.${format}`,
     type: resp.headers.get('Content-Type') || 'application/octet-stream',
   };
-}
-
-/** Save text as a file through a temporary object URL. */
-function saveFile(text, filename, type) {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const a = h('a', { href: url, download: filename, hidden: true });
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
 /** #/legal: pick an assessment (recent ones, severity first, or by id). */

@@ -34,3 +34,12 @@ export async function loadSchemes() {
   }
   return ids;
 }
+
+// Kinds of identifiers that link submissions into campaigns (the API's
+// IdKind), e.g. the "wechat" of a campaign signal's field "campaign.wechat".
+export const ID_KINDS = ['phone', 'wechat', 'qq', 'telegram', 'bank_account', 'agent_name', 'agency', 'employer', 'address', 'device', 'ip'];
+
+/** An identifier kind in words ("微信"); an unknown kind as it came. */
+export function idKindName(kind) {
+  return ID_KINDS.includes(kind) ? t(`idk_${kind}`) : String(kind || '');
+}
