@@ -674,7 +674,7 @@ fn campaign_bench(config: &Config, n: usize, quick: bool) -> anyhow::Result<Vec<
     let scan_p50 = percentile(scan, 0.5);
     Ok(vec![
         Row {
-            what: format!("campaign fingerprint (MinHash + identifiers), per submission"),
+            what: "campaign fingerprint (MinHash + identifiers), per submission".to_string(),
             ours: fp_ms,
             anchor: None,
             unit: "ms",

@@ -350,11 +350,7 @@ const TRADES: &[&str] = &[
 /// "人民银行征信中心"): those are institutions every complaint mentions.
 fn agency_name(s: &str) -> Option<String> {
     let mut v = compact(s);
-    if let Some((i, c)) = v
-        .char_indices()
-        .filter(|(_, c)| PREPOSITIONS.contains(c))
-        .last()
-    {
+    if let Some((i, c)) = v.char_indices().rfind(|(_, c)| PREPOSITIONS.contains(c)) {
         let rest = &v[i + c.len_utf8()..];
         if rest.chars().count() >= 4 {
             v = rest.to_string();
@@ -415,8 +411,7 @@ pub fn redact(text: &str) -> String {
             if is_digit {
                 seen += 1;
             }
-            let show = keep && is_digit && (seen <= 3 || seen > n_digits.saturating_sub(3))
-                || keep && !is_digit;
+            let show = keep && (!is_digit || seen <= 3 || seen > n_digits.saturating_sub(3));
             if show {
                 out.push(c);
             } else {

@@ -531,7 +531,8 @@ try {
   await page.click('#nav a[href="#/campaigns"]');
   await page.click(`.campaign-item[data-id="${campaignId}"]`);
   await page.waitForSelector('svg.cg-graph');
-  check((await page.textContent('#campaign-hash')).includes('下载任一格式后显示'), 'no hash before an export');
+  const expected = (await page.textContent('#campaign-hash')).trim();
+  check(/^[0-9a-f]{64}$/.test(expected), `the export hash is shown before a download: ${expected}`);
   const hashes = new Set();
   for (const format of ['json', 'csv', 'md']) {
     const [download, response] = await Promise.all([
@@ -546,6 +547,7 @@ try {
     check(/^[0-9a-f]{64}$/.test(header), `${format}: X-Export-SHA256 ${header}`);
     await page.waitForFunction((h) => document.querySelector('#campaign-hash')?.dataset.hash === h, header);
     check((await page.textContent('#campaign-hash')).trim() === header, `${format}: the page shows the file's hash`);
+    check(header === expected, `${format}: the file's hash is the one shown before: ${header} vs ${expected}`);
     hashes.add(header);
     const content = await fs.readFile(file, 'utf8');
     check(!content.includes(AGENT_WECHAT) && !content.includes('13911112222'), `${format}: identifiers stay masked`);

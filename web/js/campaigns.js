@@ -531,7 +531,11 @@ async function detailView(main, id) {
     h('div', { class: 'cg-graph-wrap' }, graph.svg));
 
   // ---- export with its integrity hash
-  const hash = h('code', { id: 'campaign-hash', class: 'hash', t: 'cgHashPending' });
+  // The hash an export of this state will carry (the server computes it);
+  // each download then shows its own file's hash.
+  const hash = d.export_sha256
+    ? h('code', { id: 'campaign-hash', class: 'hash', text: d.export_sha256, dataset: { expected: d.export_sha256 } })
+    : h('code', { id: 'campaign-hash', class: 'hash', t: 'cgHashPending' });
   const message = h('div', { attrs: { 'aria-live': 'polite' } });
   const log = h('ul', { class: 'export-log' });
   const logTitle = h('h4', { t: 'exports', hidden: true });
