@@ -219,6 +219,47 @@ mod tests {
     }
 
     #[test]
+    fn short_formulaic_notes_are_not_a_template_but_part_of_a_script_is() {
+        let p = (0.6, 0.7, 48.0);
+        let same = |a: &str, b: &str| {
+            Signature::of(a)
+                .unwrap()
+                .same_template(&Signature::of(b).unwrap(), p.0, p.1, p.2)
+        };
+        // Two honest applicants' notes: alike, but too little text.
+        let a = "装修报价单已经签了，申请28万元装修分期。材料包括收入证明、工资流水。";
+        let b = "装修合同签了，申请30万元装修分期。材料包括收入证明、工资流水。";
+        assert!(
+            Signature::of(a)
+                .unwrap()
+                .similarity(&Signature::of(b).unwrap())
+                >= 0.5
+        );
+        assert_eq!(same(a, b), None);
+        // A member that kept three of a five-sentence script and added a
+        // greeting: low Jaccard, but mostly inside the script.
+        let script = format!(
+            "{TEMPLATE}本人名下信用卡欠款共计十余万元，因公司倒闭已彻底丧失还款能力。贵行委托的催收公司多次打电话骚扰本人家属，严重侵害了本人隐私。"
+        );
+        let part = "领导好，依据相关法律法规，特申请停止一切催收，免除全部逾期利息及违约金，剩余本金分十二期偿还。若贵行拒绝，本人将向金融监管部门及人民银行举报贵行违规行为。贵行委托的催收公司多次打电话骚扰本人家属，严重侵害了本人隐私。";
+        let (x, y) = (
+            Signature::of(&script).unwrap(),
+            Signature::of(part).unwrap(),
+        );
+        assert!(x.similarity(&y) < 0.6, "{}", x.similarity(&y));
+        assert!(x.containment(&y).unwrap() >= 0.7, "{:?}", x.containment(&y));
+        assert!(same(&script, part).is_some());
+        // Unknown sizes (signatures stored before counts were kept) fall
+        // back to Jaccard alone.
+        let old = Signature {
+            shingles: 0,
+            ..Signature::of(TEMPLATE).unwrap()
+        };
+        assert_eq!(old.shared_shingles(&x), None);
+        assert!(old.same_template(&x, p.0, p.1, p.2).is_some());
+    }
+
+    #[test]
     fn signatures_are_stable_and_short_texts_have_none() {
         assert_eq!(Signature::of(TEMPLATE), Signature::of(TEMPLATE));
         assert!((sim(TEMPLATE, TEMPLATE) - 1.0).abs() < 1e-6);
