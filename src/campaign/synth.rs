@@ -2347,16 +2347,47 @@ impl Synth {
         let straggler = self.rng.random_bool(0.05);
         let named = !straggler && self.rng.random_bool(with_contact);
         let text = self.coached_text(script, named.then_some(contact), straggler);
-        let metadata = if self.rng.random_bool(0.35) {
-            let share = if straggler { 0.0 } else { 0.6 };
-            Some(self.member_metadata(devices, share))
-        } else {
-            None
-        };
+        let metadata = self.maybe_metadata(devices, 0.35, if straggler { 0.0 } else { 0.6 });
         SynthItem {
             kind: Channel::Complaint,
             text,
             applicant: None,
+            metadata,
+            campaign: Some(label.to_string()),
+            at_minute: self.in_burst(burst),
+        }
+    }
+
+    /// Device and IP metadata with probability `p`, sharing the campaign's
+    /// devices with probability `share`.
+    fn maybe_metadata(
+        &mut self,
+        devices: &Devices,
+        p: f64,
+        share: f64,
+    ) -> Option<serde_json::Value> {
+        self.rng
+            .random_bool(p)
+            .then(|| self.member_metadata(devices, share))
+    }
+
+    /// One member application: the metadata drawn, then its arrival.
+    #[allow(clippy::too_many_arguments)]
+    fn member_application(
+        &mut self,
+        label: &str,
+        applicant: Applicant,
+        text: String,
+        devices: &Devices,
+        p_metadata: f64,
+        share: f64,
+        burst: (u32, u32),
+    ) -> SynthItem {
+        let metadata = self.maybe_metadata(devices, p_metadata, share);
+        SynthItem {
+            kind: Channel::Application,
+            text,
+            applicant: Some(applicant),
             metadata,
             campaign: Some(label.to_string()),
             at_minute: self.in_burst(burst),
@@ -2534,20 +2565,9 @@ impl Synth {
             let mention =
                 (!straggler && self.rng.random_bool(0.6)).then_some((&dealer, agent.as_str()));
             let text = self.straw_note(product, &a, mention);
-            let metadata = if self.rng.random_bool(0.6) {
-                let share = if straggler { 0.0 } else { 0.8 };
-                Some(self.member_metadata(&devices, share))
-            } else {
-                None
-            };
-            items.push(SynthItem {
-                kind: Channel::Application,
-                text,
-                applicant: Some(a),
-                metadata,
-                campaign: Some(label.to_string()),
-                at_minute: self.in_burst(burst),
-            });
+            let share = if straggler { 0.0 } else { 0.8 };
+            let item = self.member_application(label, a, text, &devices, 0.6, share, burst);
+            items.push(item);
         }
     }
 
@@ -2592,20 +2612,9 @@ impl Synth {
             let mention =
                 (!straggler && self.rng.random_bool(0.95)).then_some((&contact, agent.as_str()));
             let text = self.straw_note(product, &a, mention);
-            let metadata = if self.rng.random_bool(0.4) {
-                let share = if straggler { 0.0 } else { 0.5 };
-                Some(self.member_metadata(&devices, share))
-            } else {
-                None
-            };
-            items.push(SynthItem {
-                kind: Channel::Application,
-                text,
-                applicant: Some(a),
-                metadata,
-                campaign: Some(label.to_string()),
-                at_minute: self.in_burst(burst),
-            });
+            let share = if straggler { 0.0 } else { 0.5 };
+            let item = self.member_application(label, a, text, &devices, 0.4, share, burst);
+            items.push(item);
         }
     }
 }
