@@ -329,3 +329,61 @@ fn synthetic_campaigns_meet_the_targets() {
     drop(ix);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Weak identifiers carried by more than `common_identifier` stored
+/// submissions are not read in lookups: they cannot make a link alone, and
+/// reading every carrier would turn a lookup into a scan.
+#[test]
+fn common_weak_identifiers_are_not_read() {
+    let h = hasher();
+    let applicant = |phone: &str| Applicant {
+        employer: Some("中国移动通信集团广东有限公司".into()),
+        address: Some("广州市天河区珠江新城华夏路8号".into()),
+        phone: Some(phone.into()),
+        ..Applicant::default()
+    };
+    let subs: Vec<(String, Applicant)> = (0..4)
+        .map(|i| (format!("e{i}"), applicant(&format!("1370000100{i}"))))
+        .collect();
+    for (common, joins) in [
+        (CampaignConfig::default().common_identifier, true),
+        (2, false),
+    ] {
+        let dir = temp(&format!("common-{common}"));
+        let ix = CampaignIndex::from_stores(
+            Arc::new(EdgeStore::open_collection(&dir, "campaign_items", 1).unwrap()),
+            Arc::new(EdgeStore::open_collection(&dir, "campaigns", 1).unwrap()),
+            CampaignConfig {
+                common_identifier: common,
+                ..CampaignConfig::default()
+            },
+        )
+        .unwrap();
+        let mut last = None;
+        for (i, (id, a)) in subs.iter().enumerate() {
+            let sub = Sub {
+                id,
+                kind: Channel::Application,
+                // Different notes: no template route to the others.
+                text: [
+                    "申请住房按揭贷款，首付三成。",
+                    "想换一辆新能源车，申请车贷十五万。",
+                    "孩子出国读书，申请留学贷款。",
+                    "家里装修，申请装修分期二十万元。",
+                ][i],
+                applicant: Some(a.clone()),
+            };
+            last = Some(add(&ix, &h, &sub, i as i64));
+        }
+        // Employer and address together are a weak pair: they link while
+        // rare, not once each is carried by more than `common` others.
+        let last = last.unwrap();
+        assert_eq!(
+            last.campaign.is_some(),
+            joins,
+            "common = {common}: {last:?}"
+        );
+        drop(ix);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

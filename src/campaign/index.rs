@@ -387,7 +387,24 @@ impl CampaignIndex {
                 cands.insert(it.id.clone(), it);
             }
         }
-        let keys: Vec<String> = fp.ids.iter().map(HashedId::key).collect();
+        // A weak identifier carried by very many submissions (a big
+        // employer, a shared office address) is not read: it links nobody
+        // alone and is not concentrated anywhere, and reading every carrier
+        // would make the lookup as slow as a scan.
+        let mut common: HashSet<String> = HashSet::new();
+        for h in fp.ids.iter().filter(|h| !h.kind.strong()) {
+            let key = h.key();
+            let filter = Self::any_of("extra.ids", vec![key.clone()]);
+            if self.items.count_where(&filter)? > self.params.common_identifier {
+                common.insert(key);
+            }
+        }
+        let keys: Vec<String> = fp
+            .ids
+            .iter()
+            .map(HashedId::key)
+            .filter(|k| !common.contains(k))
+            .collect();
         if !keys.is_empty() {
             for it in self.scroll_items(&Self::any_of("extra.ids", keys))? {
                 cands.insert(it.id.clone(), it);
@@ -409,7 +426,10 @@ impl CampaignIndex {
         let mut concentrated: HashMap<&str, &str> = HashMap::new();
         // Agent names ("王老师") and IPs are too common to count this way.
         let org = |k: IdKind| matches!(k, IdKind::Employer | IdKind::Address);
-        for key in mine.keys().filter(|k| org(mine[*k].kind)) {
+        for key in mine
+            .keys()
+            .filter(|k| org(mine[*k].kind) && !common.contains(*k))
+        {
             let mut by_campaign: HashMap<Option<&str>, usize> = HashMap::new();
             let mut carriers = 0;
             for it in cands

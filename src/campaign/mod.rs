@@ -56,6 +56,10 @@ pub struct CampaignConfig {
     pub window_days: u32,
     /// Most candidates read per lookup (the strongest links are kept).
     pub max_candidates: usize,
+    /// A weak identifier (employer, address, agent name, IP) carried by
+    /// more stored submissions than this is common: not read in lookups,
+    /// never concentrated (it still counts in a pair with another one).
+    pub common_identifier: usize,
 }
 
 impl Default for CampaignConfig {
@@ -69,6 +73,7 @@ impl Default for CampaignConfig {
             signal_min_links: 2,
             window_days: 30,
             max_candidates: 5000,
+            common_identifier: 300,
         }
     }
 }
