@@ -167,9 +167,10 @@ fn patterns() -> &'static Patterns {
             ),
             account: re(r"(?:[0-9][\s-]?){15,18}[0-9]"),
             agent: re(r"([\p{Han}]{1,2})(老师|律师|法务|主任)"),
-            agency: re(
-                r"([\p{Han}]{2,8}(?:法务|咨询|债务|征信|金融服务|维权|信息|财务|商务)(?:咨询)?(?:服务)?(?:有限公司|公司|中心|工作室|事务所))",
-            ),
+            agency: re(&format!(
+                r"([\p{{Han}}]{{2,8}}(?:{})(?:咨询)?(?:服务)?(?:有限公司|公司|中心|工作室|事务所))",
+                TRADES.join("|")
+            )),
         }
     })
 }
@@ -332,7 +333,8 @@ const GENERIC_HEADS: &[&str] = &[
     "企业",
 ];
 
-/// The trade words of the agency pattern, longest first.
+/// The trade words an agency's name is built around (the agency pattern
+/// and the split of a name into its distinctive head).
 const TRADES: &[&str] = &[
     "金融服务",
     "法务",

@@ -423,7 +423,7 @@ impl CampaignIndex {
         // where it is concentrated: carried by at least two submissions, at
         // least 80% of its carriers in one campaign. A shell company behind
         // a ring is; a big employer shared by many honest applicants is not.
-        let mut concentrated: HashMap<&str, &str> = HashMap::new();
+        let mut concentrated: HashMap<String, String> = HashMap::new();
         // Agent names ("王老师") and IPs are too common to count this way.
         let org = |k: IdKind| matches!(k, IdKind::Employer | IdKind::Address);
         for key in mine
@@ -445,13 +445,9 @@ impl CampaignIndex {
                 && n >= 2
                 && n * 5 >= carriers * 4
             {
-                concentrated.insert(key.as_str(), c);
+                concentrated.insert(key.clone(), c.to_string());
             }
         }
-        let concentrated: HashMap<String, String> = concentrated
-            .into_iter()
-            .map(|(k, c)| (k.to_string(), c.to_string()))
-            .collect();
         let mut matches: Vec<Match> = cands
             .into_values()
             .filter_map(|item| {
