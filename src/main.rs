@@ -174,10 +174,18 @@ enum Command {
     Eval {
         #[command(subcommand)]
         command: Option<EvalCommand>,
-        /// Labelled set: a JSON Lines file or a folder of them
-        #[arg(long, default_value = "eval/dev.jsonl")]
-        set: PathBuf,
-        /// Also score each classifier component alone
+        /// Labelled set: a JSON Lines file or a folder of them; repeat for
+        /// several (default: the real-sourced test and dev sets, our own dev
+        /// set and the obfuscated test variants, side by side)
+        #[arg(long = "set", default_values = [
+            "eval/real-test.jsonl",
+            "eval/real-dev.jsonl",
+            "eval/dev.jsonl",
+            "eval/real-test-obfuscated.jsonl",
+        ])]
+        set: Vec<PathBuf>,
+        /// Also score the baseline (hand-weighted fusion), the LLM and each
+        /// component alone
         #[arg(long)]
         ablate: bool,
         /// Leave each item's own document out of retrieval (for sets that are

@@ -21,6 +21,7 @@ use utoipa::ToSchema;
 
 use crate::assess::grade::Grade;
 use crate::assess::pipeline::Assessment;
+use crate::assess::role::SubmitterRole;
 use crate::assess::signals::Channel;
 use crate::config::Config;
 use crate::evidence::draft::Draft;
@@ -95,6 +96,9 @@ pub struct AssessmentSummary {
     pub created_at: String,
     pub grade: Grade,
     pub top_scheme: String,
+    /// The submitter's role (`legitimate` for records stored before roles).
+    #[serde(default)]
+    pub role: SubmitterRole,
     /// Confidence of the most likely scheme.
     pub confidence: f32,
     /// The start of the text, personal numbers masked.
@@ -158,9 +162,14 @@ pub struct Feedback {
     pub scheme: String,
     /// The right grade (for a correction), else the assessed one.
     pub grade: Grade,
+    /// The right role (for a correction), else the assessed one.
+    #[serde(default)]
+    pub role: SubmitterRole,
     /// What the assessment said, for comparison.
     pub assessed_scheme: String,
     pub assessed_grade: Grade,
+    #[serde(default)]
+    pub assessed_role: SubmitterRole,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// Key fingerprint of the handler.
@@ -325,6 +334,7 @@ impl Records {
             created_at: a.created_at.clone(),
             grade: a.grade,
             top_scheme: a.top_scheme.clone(),
+            role: a.role,
             confidence: a.schemes.first().map_or(0.0, |s| s.confidence),
             excerpt: excerpt(&a.text, 80),
             signals: a.signals.iter().filter(|s| s.is_fraud_cue()).count(),
@@ -715,8 +725,10 @@ mod tests {
             verdict: Verdict::Correct,
             scheme: "credit_repair_scam".into(),
             grade: Grade::Yellow,
+            role: SubmitterRole::Victim,
             assessed_scheme: "none".into(),
             assessed_grade: Grade::Green,
+            assessed_role: SubmitterRole::Legitimate,
             note: None,
             actor: "key:00000000".into(),
             created_at: at.into(),

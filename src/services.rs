@@ -132,6 +132,27 @@ fn embed_pending(e: &mut Embedder, pending: &std::sync::Mutex<Vec<Pending>>) {
 /// queries queued meanwhile wait for one batch, not for a whole ingest.
 const INGEST_BATCH: usize = 64;
 
+impl EmbedService {
+    /// Query embeddings from a blocking task (never from an async one), in
+    /// batches like ingestion: the classifier's training embeds its examples
+    /// in the form an assessment's text takes.
+    pub fn embed_queries_blocking(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let mut out = Vec::with_capacity(texts.len());
+        for batch in texts.chunks(INGEST_BATCH) {
+            let owned: Vec<String> = batch.to_vec();
+            let vectors = self
+                .worker
+                .run_blocking(move |e| {
+                    let refs: Vec<&str> = owned.iter().map(String::as_str).collect();
+                    e.embed(&refs, Role::Query)
+                })
+                .map_err(|e| EmbedError::Compute(e.to_string()))??;
+            out.extend(vectors);
+        }
+        Ok(out)
+    }
+}
+
 /// For ingestion from a blocking task (never from an async one): queues the
 /// texts to the embedding worker in batches and waits.
 impl crate::kb::ingest::PassageEmbedder for EmbedService {

@@ -15,6 +15,7 @@ use super::auth::Caller;
 use super::error::{ApiError, ApiJson, ApiQuery, ErrorBody};
 use crate::assess::grade::Grade;
 use crate::assess::pipeline::{AssessInput, RunOptions};
+use crate::assess::role::SubmitterRole;
 use crate::assess::schemes::NONE;
 use crate::campaign::Fingerprint;
 use crate::campaign::index::{CampaignIndex, NewItem};
@@ -297,6 +298,9 @@ pub struct FeedbackInput {
     pub scheme: Option<String>,
     /// For a correction: the right grade.
     pub grade: Option<Grade>,
+    /// For a correction: the submitter's right role (`legitimate` goes with
+    /// the scheme `none`; by default it follows the scheme).
+    pub role: Option<SubmitterRole>,
     /// Free text, at most 2,000 characters.
     pub note: Option<String>,
 }
@@ -340,24 +344,36 @@ pub async fn post_feedback(
     let a = &record.assessment;
     let scheme = input.scheme.clone().unwrap_or_else(|| a.top_scheme.clone());
     let grade = input.grade.unwrap_or(a.grade);
+    let role = match (input.role, scheme == NONE) {
+        (Some(r), is_none) if (r == SubmitterRole::Legitimate) != is_none => {
+            return Err(ApiError::invalid(
+                "`role` legitimate goes with the scheme `none` and only with it; send a matching `scheme` and `role`",
+            ));
+        }
+        (Some(r), _) => r,
+        (None, true) => SubmitterRole::Legitimate,
+        (None, false) if a.role != SubmitterRole::Legitimate => a.role,
+        (None, false) => SubmitterRole::Participant,
+    };
     let status = match input.verdict {
         Verdict::Confirm => {
             if input.scheme.as_ref().is_some_and(|s| *s != a.top_scheme)
                 || input.grade.is_some_and(|g| g != a.grade)
+                || input.role.is_some_and(|r| r != a.role)
             {
                 return Err(ApiError::invalid(
-                    "a confirmation cannot change the scheme or grade; send `\"verdict\": \"correct\"`",
+                    "a confirmation cannot change the scheme, grade or role; send `\"verdict\": \"correct\"`",
                 ));
             }
             CandidateStatus::None
         }
         Verdict::Correct => {
-            if input.scheme.is_none() && input.grade.is_none() {
+            if input.scheme.is_none() && input.grade.is_none() && input.role.is_none() {
                 return Err(ApiError::invalid(
-                    "a correction needs the right `scheme` and/or `grade`",
+                    "a correction needs the right `scheme`, `grade` and/or `role`",
                 ));
             }
-            if scheme == a.top_scheme && grade == a.grade {
+            if scheme == a.top_scheme && grade == a.grade && role == a.role {
                 return Err(ApiError::invalid(
                     "the correction says what the assessment already says; send `\"verdict\": \"confirm\"`",
                 ));
@@ -376,8 +392,10 @@ pub async fn post_feedback(
         verdict: input.verdict,
         scheme,
         grade,
+        role,
         assessed_scheme: a.top_scheme.clone(),
         assessed_grade: a.grade,
+        assessed_role: a.role,
         note: input.note.filter(|n| !n.trim().is_empty()),
         actor: caller.fingerprint.clone(),
         created_at: crate::kb::ingest::now_rfc3339(),

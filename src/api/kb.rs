@@ -764,12 +764,15 @@ pub async fn review_candidate(
                     title: format!("反馈样例（{}）", f.scheme),
                     kind: "example".into(),
                     schemes: vec![f.scheme.clone()],
-                    source: "handler feedback".into(),
+                    // One source per assessment: feedback examples are
+                    // separate groups for the classifier's training.
+                    source: format!("handler feedback {}", f.assessment_id),
                     version: "1".into(),
                     text: f.text.clone(),
                     extra: json!({
                         "channel": channel,
                         "grade": f.grade.as_str(),
+                        "role": f.role.as_str(),
                         "assessment_id": f.assessment_id,
                         "feedback_id": f.id,
                         ORIGIN_KEY: "feedback",

@@ -22,14 +22,21 @@
 use serde::{Deserialize, Serialize};
 
 use super::grade::Grade;
+use super::role::SubmitterRole;
 use super::schemes::{NONE, SchemeSet};
 use super::signals::{Channel, Signal, SignalKind};
 
-/// Which components take part (all of them in production; one at a time for
-/// `eval --ablate`).
+/// Which components take part: the learned model in production, the others
+/// for `eval --ablate` (the hand-weighted fusion it replaced is the
+/// baseline measured in the same run).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Components {
+    /// The classifier trained from the knowledge base's examples.
+    Learned,
+    /// The learned classifier with the LLM's label scores added.
+    LearnedWithLlm,
+    /// Hand-weighted fusion of neighbours and signals (the former default).
     Fused,
     NeighboursOnly,
     SignalsOnly,
@@ -89,6 +96,9 @@ pub struct Neighbour {
     pub schemes: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grade: Option<Grade>,
+    /// The curated role of the example's submitter, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<SubmitterRole>,
     pub similarity: f32,
 }
 
@@ -252,7 +262,9 @@ pub fn classify(
         Channel::Application => "application",
     };
     let (wn, ws, wl, prior) = match components {
-        Components::Fused => (p.w_neighbours, p.w_signals, p.w_llm, p.none_prior),
+        Components::Fused | Components::Learned | Components::LearnedWithLlm => {
+            (p.w_neighbours, p.w_signals, p.w_llm, p.none_prior)
+        }
         Components::NeighboursOnly => (1.0, 0.0, 0.0, 0.0),
         Components::SignalsOnly => (0.0, 1.0, 0.0, p.none_prior),
         Components::LlmOnly => (0.0, 0.0, 1.0, 0.0),
@@ -297,6 +309,7 @@ mod tests {
             name: id.into(),
             applies_to: applies.iter().map(|a| a.to_string()).collect(),
             grade_hints: Default::default(),
+            role_hints: Default::default(),
         };
         SchemeSet {
             schemes: vec![
@@ -313,6 +326,7 @@ mod tests {
             title: String::new(),
             schemes: schemes.iter().map(|s| s.to_string()).collect(),
             grade: None,
+            role: None,
             similarity: sim,
         }
     }

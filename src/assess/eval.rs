@@ -21,6 +21,7 @@ use super::classify::{
     LabelledLogits, fit_temperature, logits_from_probabilities, mean_nll, softmax,
 };
 use super::grade::Grade;
+use super::role::SubmitterRole;
 use super::schemes::NONE;
 use super::signals::Channel;
 
@@ -35,6 +36,12 @@ pub struct LabelledItem {
     #[serde(default)]
     pub top_scheme: Option<String>,
     pub grade: Grade,
+    /// The submitter's role; sets labelled before roles existed omit it.
+    #[serde(default)]
+    pub role: Option<SubmitterRole>,
+    /// Where the facts come from (real-sourced sets).
+    #[serde(default)]
+    pub source: Option<String>,
 }
 
 impl LabelledItem {
@@ -90,6 +97,9 @@ pub struct Prediction {
     pub argmax_correct: bool,
     pub true_grade: Grade,
     pub predicted_grade: Grade,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub true_role: Option<SubmitterRole>,
+    pub predicted_role: SubmitterRole,
     pub latency_ms: f64,
     pub llm_consulted: bool,
     /// Every scheme's probability as (id, probability), for calibration.
@@ -116,6 +126,14 @@ pub struct Report {
     pub false_positive_rate_none: f64,
     pub none_items: usize,
     pub grade_accuracy: f64,
+    /// Share of items with a labelled role whose role was right (`None`
+    /// when the set has no roles).
+    pub role_accuracy: Option<f64>,
+    /// Legitimate items graded red: the error that must never happen.
+    pub none_red: usize,
+    /// Share of positives (true scheme not `none`) graded green.
+    pub positives_green_rate: f64,
+    pub positives: usize,
     /// Rows: expected grade, columns: predicted grade, both in the order
     /// red, yellow, green.
     pub grade_confusion: [[usize; 3]; 3],
@@ -300,6 +318,27 @@ pub fn report(preds: &[Prediction], temperature: f32) -> Report {
             .filter(|p| p.predicted_grade == p.true_grade)
             .count() as f64
             / n,
+        role_accuracy: {
+            let with: Vec<&Prediction> = preds.iter().filter(|p| p.true_role.is_some()).collect();
+            (!with.is_empty()).then(|| {
+                with.iter()
+                    .filter(|p| p.true_role == Some(p.predicted_role))
+                    .count() as f64
+                    / with.len() as f64
+            })
+        },
+        none_red: none
+            .iter()
+            .filter(|p| p.predicted_grade == Grade::Red)
+            .count(),
+        positives_green_rate: {
+            let pos: Vec<&Prediction> = preds.iter().filter(|p| p.true_top != NONE).collect();
+            pos.iter()
+                .filter(|p| p.predicted_grade == Grade::Green)
+                .count() as f64
+                / pos.len().max(1) as f64
+        },
+        positives: preds.iter().filter(|p| p.true_top != NONE).count(),
         grade_confusion,
         ece,
         calibration: calibration(preds, temperature),
@@ -313,18 +352,50 @@ pub fn report(preds: &[Prediction], temperature: f32) -> Report {
     }
 }
 
+/// The targets for a real-sourced test set, checked on a report.
+pub fn targets(r: &Report) -> Vec<(&'static str, String, bool)> {
+    let role = r.role_accuracy.unwrap_or(0.0);
+    vec![
+        ("macro-F1 ≥ 0.88", format!("{:.3}", r.macro_f1), r.macro_f1 >= 0.88),
+        (
+            "false alarms on none ≤ 3%",
+            format!("{:.1}%", r.false_positive_rate_none * 100.0),
+            r.false_positive_rate_none <= 0.03,
+        ),
+        ("no none graded red", r.none_red.to_string(), r.none_red == 0),
+        (
+            "positives graded green ≤ 5%",
+            format!("{:.1}%", r.positives_green_rate * 100.0),
+            r.positives_green_rate <= 0.05,
+        ),
+        ("grade accuracy ≥ 0.80", format!("{:.3}", r.grade_accuracy), r.grade_accuracy >= 0.80),
+        ("role accuracy ≥ 0.85", format!("{role:.3}"), role >= 0.85),
+        ("ECE ≤ 0.08", format!("{:.3}", r.ece), r.ece <= 0.08),
+        (
+            "pipeline p50 ≤ 300 ms",
+            format!("{:.0} ms", r.latency_p50_ms),
+            r.latency_p50_ms <= 300.0,
+        ),
+    ]
+}
+
 impl Report {
     /// Human-readable Markdown.
     pub fn markdown(&self) -> String {
         let mut s = String::new();
         s.push_str(&format!(
-            "{} items: macro-F1 {:.3}, accuracy {:.3}, false positives on none {:.1}% ({} items), grade accuracy {:.3}, ECE {:.3}, insufficient evidence {}, LLM consulted on {:.0}%, latency p50 {:.0} ms / p95 {:.0} ms\n\n",
+            "{} items: macro-F1 {:.3}, accuracy {:.3}, false positives on none {:.1}% ({} items, {} graded red), positives graded green {:.1}% ({} items), grade accuracy {:.3}, role accuracy {}, ECE {:.3}, insufficient evidence {}, LLM consulted on {:.0}%, latency p50 {:.0} ms / p95 {:.0} ms\n\n",
             self.items,
             self.macro_f1,
             self.accuracy,
             self.false_positive_rate_none * 100.0,
             self.none_items,
+            self.none_red,
+            self.positives_green_rate * 100.0,
+            self.positives,
             self.grade_accuracy,
+            self.role_accuracy
+                .map_or("n/a".to_string(), |r| format!("{r:.3}")),
             self.ece,
             self.insufficient,
             self.llm_share * 100.0,
@@ -367,6 +438,8 @@ mod tests {
             argmax_correct: t == pr,
             true_grade: tg,
             predicted_grade: pg,
+            true_role: None,
+            predicted_role: SubmitterRole::Legitimate,
             latency_ms: 10.0,
             llm_consulted: false,
             scores: Vec::new(),

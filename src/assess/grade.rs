@@ -25,6 +25,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::classify::Neighbour;
+use super::role::SubmitterRole;
 use super::schemes::{NONE, SchemeSet};
 use super::signals::{Signal, SignalKind};
 
@@ -298,6 +299,256 @@ pub fn grade(
     }
 }
 
+/// Thresholds of the learned path ([`decide`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DecisionParams {
+    /// A fraud scheme is named only when its probability exceeds this many
+    /// times the probability of `none`: the Bayes rule when a false alarm
+    /// on a real customer costs this many missed schemes.
+    pub false_alarm_cost: f32,
+    /// The learned probability that curators would grade the case red,
+    /// from which red is considered (corroboration still required).
+    pub red_probability: f32,
+    /// A fraud cue of at least this weight counts as one kind of evidence.
+    pub evidence_weight: f32,
+    /// Similarity-weighted share of the neighbours' votes for the scheme
+    /// from which similar labelled cases count as one kind of evidence.
+    pub neighbour_agreement: f32,
+}
+
+impl Default for DecisionParams {
+    fn default() -> Self {
+        Self {
+            false_alarm_cost: 2.0,
+            red_probability: 0.5,
+            evidence_weight: 0.3,
+            neighbour_agreement: 0.6,
+        }
+    }
+}
+
+/// The evidence that may corroborate a scheme, by kind.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Corroboration {
+    /// One label per independent kind of evidence (text cues of different
+    /// kinds, similar labelled cases).
+    pub kinds: Vec<String>,
+    /// A verification result that contradicts the application.
+    pub contradiction: Option<String>,
+    /// A link to earlier submissions (shared template or identifier).
+    pub campaign: Option<String>,
+}
+
+impl Corroboration {
+    /// Red needs two independent kinds, a contradiction or a campaign link.
+    pub fn suffices(&self) -> bool {
+        self.kinds.len() >= 2 || self.contradiction.is_some() || self.campaign.is_some()
+    }
+}
+
+/// What corroborates `scheme` among the signals and the neighbours' vote.
+pub fn corroboration(
+    scheme: &str,
+    signals: &[Signal],
+    neighbour_vote: f32,
+    p: &DecisionParams,
+) -> Corroboration {
+    let mut c = Corroboration::default();
+    let mut kinds: Vec<SignalKind> = Vec::new();
+    for s in signals
+        .iter()
+        .filter(|s| s.is_fraud_cue() && s.schemes.iter().any(|x| x == scheme))
+    {
+        let quoted = match (&s.span, &s.field) {
+            (Some(span), _) => format!("{}：“{}”", s.label, span.text),
+            (None, Some(f)) => format!("{}（{f}）", s.label),
+            _ => s.label.clone(),
+        };
+        match s.kind {
+            SignalKind::CrossCheck if s.weight >= p.evidence_weight => {
+                c.contradiction.get_or_insert(quoted);
+            }
+            SignalKind::Campaign => {
+                c.campaign.get_or_insert(quoted);
+            }
+            k if s.weight >= p.evidence_weight && !kinds.contains(&k) => {
+                kinds.push(k);
+                c.kinds.push(quoted);
+            }
+            _ => {}
+        }
+    }
+    if neighbour_vote >= p.neighbour_agreement {
+        c.kinds.push(format!(
+            "相似的已标注案例多属此类（加权占比 {}）",
+            pct(neighbour_vote)
+        ));
+    }
+    c
+}
+
+/// The learned path's verdict and role.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    pub verdict: Verdict,
+    pub role: SubmitterRole,
+}
+
+fn role_zh(r: SubmitterRole) -> &'static str {
+    r.zh()
+}
+
+/// Scheme, role and grade from the learned model's probabilities.
+///
+/// - A fraud scheme is named when its probability beats `false_alarm_cost`
+///   times that of `none`; else the case is `none`, `legitimate`, green —
+///   whatever words it uses.
+/// - A named scheme is red only when the model expects a curator's red and
+///   the evidence is corroborated ([`Corroboration::suffices`]); one cue,
+///   however strong, is never enough. Otherwise yellow: a positive is never
+///   green.
+/// - The role is the most probable of victim / participant / intermediary.
+pub fn decide(
+    set: &SchemeSet,
+    out: &super::model::ModelOutput,
+    signals: &[Signal],
+    neighbours: &[Neighbour],
+    neighbour_vote: &[f32],
+    params: &DecisionParams,
+) -> Decision {
+    let none = set.index(NONE);
+    let p_none = none.map_or(0.0, |i| out.schemes[i]);
+    let fraud = out
+        .schemes
+        .iter()
+        .copied()
+        .enumerate()
+        .filter(|(i, _)| Some(*i) != none)
+        .max_by(|a, b| a.1.total_cmp(&b.1));
+    let mut reasons = Vec::new();
+    let cue_text = |s: &Signal| match (&s.span, &s.field) {
+        (Some(span), _) => format!("{}：“{}”", s.label, span.text),
+        (None, Some(f)) => format!("{}（{f}）", s.label),
+        _ => s.label.clone(),
+    };
+    let named = fraud.filter(|&(_, p)| p > params.false_alarm_cost * p_none);
+    let Some((best, p)) = named else {
+        let none_scheme = none.map(|i| &set.schemes[i]);
+        reasons.push(format!("判断为正常诉求（正常诉求概率 {}）。", pct(p_none)));
+        if let Some((i, q)) = fraud {
+            reasons.push(format!(
+                "判定依据：最接近的套路“{}”概率 {}，未超过正常诉求概率的 {:.1} 倍（误判真实客户的代价按此计入），不予标记。",
+                set.schemes[i].name, pct(q), params.false_alarm_cost
+            ));
+        }
+        for s in signals
+            .iter()
+            .filter(|s| s.kind == SignalKind::Legitimate)
+            .take(3)
+        {
+            reasons.push(format!("正常诉求特征：{}", cue_text(s)));
+        }
+        if let Some(s) = signals.iter().find(|s| s.is_fraud_cue()) {
+            reasons.push(format!(
+                "文中虽有“{}”等用语，但整体不构成套路特征，按正常诉求处理。",
+                s.label
+            ));
+        }
+        if let Some(h) = none_scheme.and_then(|s| s.grade_hints.get("green")) {
+            reasons.push(format!("处理建议：{h}"));
+        }
+        return Decision {
+            verdict: Verdict {
+                grade: Grade::Green,
+                top_scheme: NONE.into(),
+                reasons,
+            },
+            role: SubmitterRole::Legitimate,
+        };
+    };
+    let scheme = &set.schemes[best];
+    let role = [
+        SubmitterRole::Victim,
+        SubmitterRole::Participant,
+        SubmitterRole::Intermediary,
+    ]
+    .into_iter()
+    .max_by(|a, b| out.roles[a.index()].total_cmp(&out.roles[b.index()]))
+    .unwrap_or(SubmitterRole::Victim);
+    let vote = neighbour_vote.get(best).copied().unwrap_or(0.0);
+    let c = corroboration(&scheme.id, signals, vote, params);
+    let likely_red = out.red >= params.red_probability;
+    let grade = if likely_red && c.suffices() {
+        Grade::Red
+    } else {
+        Grade::Yellow
+    };
+    reasons.push(format!(
+        "最可能的类型：{}（概率 {}，正常诉求 {}）；提交人身份：{}（{}）。",
+        scheme.name,
+        pct(p),
+        pct(p_none),
+        role_zh(role),
+        pct(out.roles[role.index()])
+    ));
+    if let Some(x) = &c.contradiction {
+        reasons.push(format!("核验矛盾：{x}"));
+    }
+    if let Some(x) = &c.campaign {
+        reasons.push(format!("团伙关联：{x}"));
+    }
+    for k in &c.kinds {
+        reasons.push(format!("证据：{k}"));
+    }
+    reasons.push(match grade {
+        Grade::Red => format!(
+            "定为红色：类似案例多被评为红色（模型估计 {}），且证据相互印证（{}）。",
+            pct(out.red),
+            if c.contradiction.is_some() {
+                "有核验矛盾"
+            } else if c.campaign.is_some() {
+                "与其他提交关联"
+            } else {
+                "两类以上独立证据"
+            }
+        ),
+        _ if !likely_red => format!(
+            "定为黄色：类似案例多为需复核的程度（红色可能 {}），需人工复核。",
+            pct(out.red)
+        ),
+        _ => "定为黄色：只有单一类证据，红色需要两类独立证据、核验矛盾或团伙关联，需人工复核。".into(),
+    });
+    for n in neighbours
+        .iter()
+        .filter(|n| n.schemes.contains(&scheme.id))
+        .take(2)
+    {
+        let graded = n
+            .grade
+            .map(|g| format!("，评为{}", grade_zh(g)))
+            .unwrap_or_default();
+        reasons.push(format!(
+            "与已标注案例“{}”相似（相似度 {:.2}{graded}）。",
+            n.title, n.similarity
+        ));
+    }
+    if let Some(h) = scheme.grade_hints.get(grade.as_str()) {
+        reasons.push(format!("处理建议：{h}"));
+    }
+    if let Some(h) = scheme.role_hints.get(role.as_str()) {
+        reasons.push(format!("针对{}：{h}", role_zh(role)));
+    }
+    Decision {
+        verdict: Verdict {
+            grade,
+            top_scheme: scheme.id.clone(),
+            reasons,
+        },
+        role,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -309,6 +560,7 @@ mod tests {
             name: id.into(),
             applies_to: vec!["complaint".into()],
             grade_hints: Default::default(),
+            role_hints: Default::default(),
         };
         SchemeSet {
             schemes: vec![s("a"), s("b"), s(NONE)],
@@ -333,6 +585,7 @@ mod tests {
             title: "例".into(),
             schemes: vec![scheme.into()],
             grade,
+            role: None,
             similarity: sim,
         }
     }

@@ -17,9 +17,15 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::applicant::Applicant;
-use super::classify::{Classification, ClassifierParams, Components, Neighbour, classify};
-use super::grade::{Grade, GradeParams, grade};
-use super::schemes::SchemeSet;
+use super::classify::{
+    Classification, ClassifierParams, Components, Neighbour, classify, neighbour_distribution,
+    softmax,
+};
+use super::grade::{DecisionParams, Grade, GradeParams, decide, grade};
+use super::model::{EmbeddingCache, Example, ExampleIndex, Model, ModelParams, features};
+use super::normalize::normalize;
+use super::role::SubmitterRole;
+use super::schemes::{NONE, SchemeSet};
 use super::signals::{Channel, Detector, Signal};
 use crate::config::Config;
 use crate::embed::Role;
@@ -53,6 +59,11 @@ pub enum LlmMode {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AssessConfig {
+    /// The learned classifier (trained from the knowledge base's examples).
+    pub model: ModelParams,
+    /// Scheme / grade decision on the learned probabilities.
+    pub decision: DecisionParams,
+    /// The hand-weighted fusion (baseline for `eval --ablate`).
     pub classifier: ClassifierParams,
     pub grade: GradeParams,
     pub llm: LlmMode,
@@ -68,6 +79,8 @@ pub struct AssessConfig {
 impl Default for AssessConfig {
     fn default() -> Self {
         Self {
+            model: ModelParams::default(),
+            decision: DecisionParams::default(),
             classifier: ClassifierParams::default(),
             grade: GradeParams::default(),
             llm: LlmMode::Off,
@@ -157,6 +170,13 @@ pub struct Assessment {
     pub grade: Grade,
     /// A scheme id, `none`, or `insufficient_evidence`.
     pub top_scheme: String,
+    /// Who the submitter is: `legitimate` with `none`, else victim,
+    /// participant or intermediary.
+    #[serde(default)]
+    pub role: SubmitterRole,
+    /// The learned probability of that role.
+    #[serde(default)]
+    pub role_confidence: f32,
     /// Every scheme, by confidence.
     pub schemes: Vec<SchemeScore>,
     pub signals: Vec<Signal>,
@@ -193,7 +213,7 @@ pub struct RunOptions<'a> {
 impl Default for RunOptions<'_> {
     fn default() -> Self {
         Self {
-            components: Components::Fused,
+            components: Components::Learned,
             exclude_doc: None,
             extra_signals: &[],
         }
@@ -223,6 +243,82 @@ pub fn load_lexicon(root: &Path) -> Lexicon {
 struct KbState {
     schemes: Arc<SchemeSet>,
     version: String,
+    /// Trained from the examples; `None` when there are none (the
+    /// hand-weighted fusion answers then).
+    model: Option<Arc<Model>>,
+}
+
+/// The form of a text that is embedded for classification: normalised
+/// (width, traditional → simplified, noise between characters removed) with
+/// slang expanded to its canonical terms, so "zx 修 复" and 征信修复 meet.
+pub fn embedding_form(lexicon: &Lexicon, text: &str) -> String {
+    lexicon.expand(&normalize(text).text)
+}
+
+/// The labelled examples in the store, one per document (chunks joined in
+/// order), with their curated schemes, grade, role, channel and source.
+pub fn load_examples(store: &dyn VectorStore) -> Result<Vec<Example>, StoreError> {
+    let filter = Filter {
+        kinds: vec!["example".into()],
+        ..Filter::default()
+    };
+    let mut by_doc: std::collections::BTreeMap<String, Vec<(u64, serde_json::Map<String, Value>)>> =
+        std::collections::BTreeMap::new();
+    for p in store.scroll(&filter, crate::store::Fields::All, false)? {
+        let Some(id) = p.payload.get("doc_id").and_then(Value::as_str) else {
+            continue;
+        };
+        let idx = p.payload.get("chunk_index").and_then(Value::as_u64).unwrap_or(0);
+        by_doc.entry(id.to_string()).or_default().push((idx, p.payload));
+    }
+    let mut out = Vec::new();
+    for (doc_id, mut chunks) in by_doc {
+        chunks.sort_by_key(|(i, _)| *i);
+        let first = &chunks[0].1;
+        let extra = first.get("extra").cloned().unwrap_or(Value::Null);
+        let str_of = |m: &serde_json::Map<String, Value>, k: &str| {
+            m.get(k).and_then(Value::as_str).unwrap_or_default().to_string()
+        };
+        let schemes: Vec<String> = first
+            .get("schemes")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).map(String::from).collect())
+            .unwrap_or_default();
+        if schemes.is_empty() {
+            continue;
+        }
+        let channel = match extra.get("channel").and_then(Value::as_str) {
+            Some("application") => Channel::Application,
+            _ => Channel::Complaint,
+        };
+        let source = str_of(first, "source");
+        let text = chunks
+            .iter()
+            .map(|(_, m)| str_of(m, "text"))
+            .collect::<Vec<_>>()
+            .join("");
+        out.push(Example {
+            title: str_of(first, "title"),
+            schemes,
+            grade: extra.get("grade").and_then(Value::as_str).and_then(Grade::parse),
+            role: extra
+                .get("role")
+                .and_then(Value::as_str)
+                .and_then(SubmitterRole::parse),
+            channel,
+            group: if source.trim().is_empty() {
+                doc_id.clone()
+            } else {
+                source
+            },
+            applicant: extra
+                .get("applicant")
+                .and_then(|a| serde_json::from_value::<Applicant>(a.clone()).ok()),
+            text,
+            doc_id,
+        });
+    }
+    Ok(out)
 }
 
 pub struct Assessor {
@@ -236,6 +332,9 @@ pub struct Assessor {
     embedding_model: String,
     /// Content-free label scores per (channel, candidates), for calibration.
     llm_baseline: Mutex<HashMap<String, Vec<f32>>>,
+    /// Query embeddings of the examples, and where they are kept on disk.
+    example_cache: Mutex<EmbeddingCache>,
+    cache_path: Option<std::path::PathBuf>,
 }
 
 fn ms(t: Instant) -> f64 {
@@ -287,6 +386,7 @@ impl Assessor {
             load_lexicon(&config.knowledge_base),
             config.assess.clone(),
             name,
+            Some(config.data_dir.join("example-embeddings.bin")),
         )?;
         Ok(Started {
             assessor,
@@ -304,8 +404,13 @@ impl Assessor {
         lexicon: Lexicon,
         config: AssessConfig,
         embedding_model: String,
+        cache_path: Option<std::path::PathBuf>,
     ) -> Result<Self, AssessError> {
         let detector = Detector::new(&lexicon);
+        let example_cache = cache_path
+            .as_deref()
+            .map(|p| EmbeddingCache::load(p, embed.dim()))
+            .unwrap_or_default();
         let a = Self {
             embed,
             llm,
@@ -315,10 +420,13 @@ impl Assessor {
             kb: RwLock::new(Arc::new(KbState {
                 schemes: Arc::new(SchemeSet::default()),
                 version: String::new(),
+                model: None,
             })),
             config,
             embedding_model,
             llm_baseline: Mutex::new(HashMap::new()),
+            example_cache: Mutex::new(example_cache),
+            cache_path,
         };
         a.reload_kb()?;
         Ok(a)
@@ -376,9 +484,26 @@ impl Assessor {
             h.update(d.content_hash.as_bytes());
             h.update([1]);
         }
+        let version = hex::encode(h.finalize())[..16].to_string();
+        let previous = self.kb.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let model = if previous.version == version
+            && previous.model.as_ref().is_some_and(|m| m.fits(&schemes))
+        {
+            previous.model.clone()
+        } else {
+            match self.train(&schemes) {
+                Ok(m) => m.map(Arc::new),
+                Err(e) => {
+                    // Keep answering with the model we had.
+                    tracing::warn!(error = %e, "classifier not retrained; keeping the previous one");
+                    previous.model.clone().filter(|m| m.fits(&schemes))
+                }
+            }
+        };
         let state = KbState {
             schemes: Arc::new(schemes),
-            version: hex::encode(h.finalize())[..16].to_string(),
+            version,
+            model,
         };
         *self.kb.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(state);
         self.llm_baseline
@@ -386,6 +511,79 @@ impl Assessor {
             .unwrap_or_else(|e| e.into_inner())
             .clear();
         Ok(())
+    }
+
+    /// The trained classifier, if the knowledge base has examples.
+    pub fn model(&self) -> Option<Arc<Model>> {
+        self.kb
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .model
+            .clone()
+    }
+
+    /// Train the classifier from the examples in the store (blocking):
+    /// embed the ones not cached yet, then fit. `None` without examples.
+    fn train(&self, set: &SchemeSet) -> Result<Option<Model>, AssessError> {
+        let examples = load_examples(self.store.as_ref())?;
+        if examples.is_empty() {
+            return Ok(None);
+        }
+        let lexicon = self
+            .lexicon
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let forms: Vec<String> = examples
+            .iter()
+            .map(|e| embedding_form(&lexicon, &e.text))
+            .collect();
+        let mut cache = self.example_cache.lock().unwrap_or_else(|e| e.into_inner());
+        let mut missing: Vec<String> = forms
+            .iter()
+            .filter(|f| cache.get(f).is_none())
+            .cloned()
+            .collect();
+        missing.sort();
+        missing.dedup();
+        if !missing.is_empty() {
+            let vectors = self
+                .embed
+                .embed_queries_blocking(&missing)
+                .map_err(|e| AssessError::Service(ServiceError::from(e)))?;
+            for (t, v) in missing.into_iter().zip(vectors) {
+                cache.insert(t, v);
+            }
+            if let Some(p) = &self.cache_path
+                && let Err(e) = cache.save(p)
+            {
+                tracing::warn!(error = %e, path = %p.display(), "example embeddings not cached");
+            }
+        }
+        let vectors: Vec<Vec<f32>> = forms
+            .iter()
+            .map(|f| cache.get(f).cloned().unwrap_or_default())
+            .collect();
+        drop(cache);
+        let detector = self
+            .detector
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let model = Model::train(
+            set,
+            ExampleIndex { examples, vectors },
+            &detector,
+            self.config.model.clone(),
+        )
+        .map_err(|e| AssessError::Internal(e.to_string()))?;
+        tracing::info!(
+            examples = model.report.examples,
+            cv_macro_f1 = model.report.cv_macro_f1,
+            ms = model.report.train_ms,
+            "classifier trained"
+        );
+        Ok(Some(model))
     }
 
     /// Swap in a new lexicon (the curated file changed).
@@ -453,12 +651,13 @@ impl Assessor {
         let mut signals = detector.detect(input.kind, &input.text, input.applicant.as_ref());
         signals.extend(opts.extra_signals.iter().cloned());
         let query_text = lexicon.expand(&input.text);
+        let embed_text = embedding_form(&lexicon, &input.text);
         timings.signals_ms = ms(t);
 
         let t = Instant::now();
         let vector = self
             .embed
-            .embed(vec![query_text.clone()], Role::Query)
+            .embed(vec![embed_text], Role::Query)
             .await?
             .pop()
             .ok_or_else(|| AssessError::Internal("no query vector".into()))?;
@@ -492,56 +691,95 @@ impl Assessor {
         };
         timings.retrieve_ms = ms(t);
 
-        // Classification without the LLM first; the LLM joins when asked to
-        // or when that leaves doubt.
-        let p = &self.config.classifier;
-        let mut result: Classification = classify(
-            &set,
-            input.kind,
-            &neighbours,
-            &signals,
-            None,
+        // The learned model decides; the hand-weighted fusion (and the
+        // single components) answer only for `eval --ablate`, or when the
+        // knowledge base has no examples to learn from.
+        let model = kb.model.clone().filter(|m| m.fits(&set));
+        let learned = matches!(
             opts.components,
-            p,
+            Components::Learned | Components::LearnedWithLlm
         );
-        let top_fast = result.probabilities.iter().copied().fold(0.0, f32::max);
         let want_llm = match (opts.components, self.config.llm) {
-            (Components::LlmOnly, _) => true,
+            (Components::LlmOnly | Components::LearnedWithLlm, _) => true,
             (Components::NeighboursOnly | Components::SignalsOnly, _) => false,
-            (Components::Fused, LlmMode::Always) => true,
-            (Components::Fused, LlmMode::Uncertain) => top_fast < self.config.llm_below,
-            (Components::Fused, LlmMode::Off) => false,
+            (Components::Fused | Components::Learned, LlmMode::Always) => true,
+            (Components::Fused | Components::Learned, LlmMode::Uncertain) => true,
+            (Components::Fused | Components::Learned, LlmMode::Off) => false,
         };
         let mut llm_consulted = false;
-        if want_llm && let Some(llm) = &self.llm {
-            let t = Instant::now();
-            let scores = self
-                .llm_label_scores(llm, &set, input.kind, &input.text, &fact_hits)
-                .await?;
-            timings.llm_ms = ms(t);
-            result = classify(
-                &set,
-                input.kind,
-                &neighbours,
-                &signals,
-                Some(scores),
-                opts.components,
-                p,
-            );
-            llm_consulted = true;
-        }
-
-        let verdict = grade(
-            &set,
-            &result.probabilities,
-            &signals,
-            &neighbours,
-            &self.config.grade,
-        );
+        let (probabilities, verdict, role, role_confidence, neighbours) = match model {
+            Some(m) if learned => {
+                let neighbours = m.index.neighbours(&vector, m.params.neighbours, |e| {
+                    Some(e.doc_id.as_str()) == opts.exclude_doc
+                });
+                let x = features(
+                    &set,
+                    input.kind,
+                    &vector,
+                    &neighbours,
+                    &signals,
+                    input.applicant.is_some(),
+                );
+                let mut out = m.predict(&x);
+                let top = out.schemes.iter().copied().fold(0.0, f32::max);
+                let uncertain = self.config.llm != LlmMode::Uncertain || top < self.config.llm_below;
+                if want_llm
+                    && uncertain
+                    && let Some(llm) = &self.llm
+                {
+                    let t = Instant::now();
+                    let scores = self
+                        .llm_label_scores(llm, &set, input.kind, &input.text, &fact_hits)
+                        .await?;
+                    timings.llm_ms = ms(t);
+                    let llm_dist = softmax(&scores, 1.0);
+                    let w = self.config.classifier.w_llm;
+                    let logits: Vec<f32> = out
+                        .schemes
+                        .iter()
+                        .zip(&llm_dist)
+                        .map(|(p, q)| p.max(1e-9).ln() + w * q.max(1e-6).ln())
+                        .collect();
+                    out.schemes = softmax(&logits, 1.0);
+                    llm_consulted = true;
+                }
+                let vote =
+                    neighbour_distribution(&set, &neighbours, &ClassifierParams::default());
+                let d = decide(
+                    &set,
+                    &out,
+                    &signals,
+                    &neighbours,
+                    &vote,
+                    &self.config.decision,
+                );
+                let rc = out.roles[d.role.index()];
+                (out.schemes, d.verdict, d.role, rc, neighbours)
+            }
+            _ => {
+                let (result, consulted) = self
+                    .fused(&set, &input, &signals, &neighbours, &fact_hits, opts, want_llm)
+                    .await?;
+                llm_consulted = consulted;
+                let verdict = grade(
+                    &set,
+                    &result.probabilities,
+                    &signals,
+                    &neighbours,
+                    &self.config.grade,
+                );
+                let role = if verdict.top_scheme == NONE {
+                    SubmitterRole::Legitimate
+                } else {
+                    SubmitterRole::Participant
+                };
+                (result.probabilities, verdict, role, 0.0, neighbours)
+            }
+        };
         let mut schemes: Vec<SchemeScore> = set
             .schemes
             .iter()
-            .zip(&result.probabilities)
+            .zip(&probabilities)
             .map(|(s, &c)| SchemeScore {
                 id: s.id.clone(),
                 name: s.name.clone(),
@@ -597,6 +835,8 @@ impl Assessor {
             created_at: crate::kb::ingest::now_rfc3339(),
             grade: verdict.grade,
             top_scheme: verdict.top_scheme,
+            role,
+            role_confidence,
             schemes,
             signals,
             citations,
@@ -625,6 +865,40 @@ impl Assessor {
             metadata: input.metadata,
             embedding: vector,
         })
+    }
+
+    /// The hand-weighted fusion (the former default, now the baseline), with
+    /// the LLM's label scores when asked for.
+    #[allow(clippy::too_many_arguments)]
+    async fn fused(
+        &self,
+        set: &SchemeSet,
+        input: &AssessInput,
+        signals: &[Signal],
+        neighbours: &[Neighbour],
+        fact_hits: &[Hit],
+        opts: RunOptions<'_>,
+        want_llm: bool,
+    ) -> Result<(Classification, bool), AssessError> {
+        let p = &self.config.classifier;
+        let components = match opts.components {
+            Components::Learned | Components::LearnedWithLlm => Components::Fused,
+            c => c,
+        };
+        let fast = classify(set, input.kind, neighbours, signals, None, components, p);
+        let top_fast = fast.probabilities.iter().copied().fold(0.0, f32::max);
+        let ask = want_llm
+            && (components == Components::LlmOnly
+                || self.config.llm != LlmMode::Uncertain
+                || top_fast < self.config.llm_below);
+        if ask && let Some(llm) = &self.llm {
+            let scores = self
+                .llm_label_scores(llm, set, input.kind, &input.text, fact_hits)
+                .await?;
+            let r = classify(set, input.kind, neighbours, signals, Some(scores), components, p);
+            return Ok((r, true));
+        }
+        Ok((fast, false))
     }
 
     /// Per-scheme log-likelihood of the scheme's name after a prompt with the
@@ -723,6 +997,12 @@ fn retrieve(
         .filter(|h| Some(&h.chunk.doc_id) != exclude.as_ref())
         .take(n_neighbours)
         .map(|h| Neighbour {
+            role: h
+                .chunk
+                .extra
+                .get("role")
+                .and_then(serde_json::Value::as_str)
+                .and_then(SubmitterRole::parse),
             grade: h
                 .chunk
                 .extra

@@ -24,6 +24,9 @@ pub struct Scheme {
     pub applies_to: Vec<String>,
     /// The card's advice per grade (`red`, `yellow`, `green`).
     pub grade_hints: BTreeMap<String, String>,
+    /// The card's advice per submitter role (`victim`, `participant`,
+    /// `intermediary`).
+    pub role_hints: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -62,13 +65,15 @@ impl SchemeSet {
                     .collect(),
                 _ => vec!["complaint".into(), "application".into()],
             };
-            let grade_hints = match extra.get("grade_hints") {
+            let hints = |key: &str| match extra.get(key) {
                 Some(Value::Object(m)) => m
                     .iter()
                     .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
                     .collect(),
                 _ => BTreeMap::new(),
             };
+            let grade_hints = hints("grade_hints");
+            let role_hints = hints("role_hints");
             by_id.insert(
                 id.to_string(),
                 Scheme {
@@ -76,6 +81,7 @@ impl SchemeSet {
                     name,
                     applies_to,
                     grade_hints,
+                    role_hints,
                 },
             );
         }
@@ -84,6 +90,7 @@ impl SchemeSet {
             name: "正常诉求".into(),
             applies_to: vec!["complaint".into(), "application".into()],
             grade_hints: BTreeMap::new(),
+            role_hints: BTreeMap::new(),
         });
         Ok(Self {
             schemes: by_id.into_values().collect(),

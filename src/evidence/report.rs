@@ -22,6 +22,7 @@ use super::draft::{Draft, DraftSentence, allowed_ids, channel_label, fact_kind_l
 use super::facts::{FactKind, mask_pii};
 use crate::assess::grade::{Grade, INSUFFICIENT};
 use crate::assess::pipeline::{Assessment, Citation, Versions};
+use crate::assess::role::SubmitterRole;
 use crate::assess::signals::{Channel, SignalKind};
 
 /// How [`canonical_json`] writes a value; stated in every JSON export.
@@ -57,6 +58,9 @@ pub struct Header {
     pub created_at: String,
     pub grade: Grade,
     pub top_scheme: TopScheme,
+    /// Who the submitter is (victim, participant, intermediary or legitimate).
+    #[serde(default)]
+    pub role: SubmitterRole,
     /// The grader's reasons, masked.
     pub reasons: Vec<String>,
 }
@@ -221,6 +225,7 @@ pub fn build(
                 .find(|s| s.id == a.top_scheme)
                 .map(|s| decimal(s.confidence)),
         },
+        role: a.role,
         reasons: a.reasons.iter().map(|r| mask_pii(r)).collect(),
     };
 
@@ -446,6 +451,10 @@ fn scheme_list(s: &[SchemeRef]) -> String {
         .join("、")
 }
 
+fn role_text(r: SubmitterRole) -> String {
+    format!("{}（{}）", r.zh(), r.as_str())
+}
+
 fn top_scheme_text(t: &TopScheme) -> String {
     match &t.confidence {
         Some(c) => format!("{} · {} · 置信度 {c}", t.name, t.id),
@@ -584,6 +593,7 @@ pub fn to_markdown(r: &Report, hash: &str) -> String {
             vec!["提交时间".into(), h.created_at.clone()],
             vec!["评级".into(), grade_md(h.grade)],
             vec!["主要模式".into(), top_scheme_text(&h.top_scheme)],
+            vec!["提交人身份".into(), role_text(h.role)],
             vec!["记录时间".into(), r.generated_at.clone()],
         ],
     );
@@ -826,6 +836,7 @@ pub fn to_html(r: &Report, hash: &str) -> String {
         "主要模式",
         escape_html(&top_scheme_text(&h.top_scheme)),
     ));
+    o.push_str(&row("提交人身份", escape_html(&role_text(h.role))));
     o.push_str(&row("记录时间", escape_html(&r.generated_at)));
     o.push_str("</tbody>\n</table>\n");
     if !h.reasons.is_empty() {

@@ -42,16 +42,21 @@ export function feedbackPanel(a, given) {
   // The correction form: the right scheme and grade, and a note.
   const schemeId = uid('fb-scheme');
   const gradeId = uid('fb-grade');
+  const roleId = uid('fb-role');
   const noteId = uid('fb-note');
   const scheme = h('select', { id: schemeId },
     (a.schemes || []).map((s) => h('option', { value: s.id, text: s.name || s.id, selected: s.id === a.top_scheme })));
   const grade = h('select', { id: gradeId },
     ['red', 'yellow', 'green'].map((g) => h('option', { value: g, text: gradeLabel(g), selected: g === a.grade })));
+  const currentRole = a.role || 'legitimate';
+  const role = h('select', { id: roleId },
+    ['legitimate', 'victim', 'participant', 'intermediary'].map((r) => h('option', { value: r, t: `sr_${r}`, selected: r === currentRole })));
   const note = h('textarea', { id: noteId, rows: 2, maxLength: 2000 });
   const send = h('button', { type: 'submit', class: 'primary', t: 'fbSend' });
   const form = h('form', { class: 'correction', hidden: true },
     h('div', { class: 'field' }, h('label', { htmlFor: schemeId, t: 'fbRightScheme' }), scheme),
     h('div', { class: 'field' }, h('label', { htmlFor: gradeId, t: 'fbRightGrade' }), grade),
+    h('div', { class: 'field' }, h('label', { htmlFor: roleId, t: 'submitterRole' }), role),
     h('div', { class: 'field wide' }, h('label', { htmlFor: noteId, t: 'fbNote' }), note),
     h('div', { class: 'actions' }, send));
 
@@ -72,8 +77,9 @@ export function feedbackPanel(a, given) {
     const body = { verdict: 'correct' };
     if (scheme.value !== a.top_scheme) body.scheme = scheme.value;
     if (grade.value !== a.grade) body.grade = grade.value;
+    if (role.value !== currentRole) body.role = role.value;
     if (note.value.trim()) body.note = note.value.trim();
-    if (!body.scheme && !body.grade) {
+    if (!body.scheme && !body.grade && !body.role) {
       fill(message, errorBox({ text: t('fbNothingChanged') }));
       return;
     }

@@ -17,6 +17,7 @@ export function summaryItem(s, href) {
     h('a', { class: 'queue-item', href, dataset: { id: s.id, grade: s.grade } },
       gradeBadge(s.grade),
       h('span', { class: 'qi-scheme', text: schemeName(s.top_scheme) }),
+      h('span', { class: 'qi-role muted', t: `sr_${s.role || 'legitimate'}` }),
       h('span', { class: 'qi-conf muted', text: percent(s.confidence) }),
       h('span', { class: 'qi-excerpt', text: s.excerpt }),
       h('span', { class: 'qi-meta muted' },
