@@ -8,8 +8,8 @@ use std::sync::Arc;
 use caseguard::assess::applicant::Applicant;
 use caseguard::assess::classify::Components;
 use caseguard::assess::eval::{Prediction, load_set, report, targets};
-use caseguard::assess::schemes::NONE;
 use caseguard::assess::pipeline::{AssessInput, Assessor, LlmMode, RunOptions};
+use caseguard::assess::schemes::NONE;
 use caseguard::assess::signals::Channel;
 use caseguard::config::Config;
 
@@ -224,6 +224,7 @@ pub fn eval(
                         .iter()
                         .map(|s| (s.id.clone(), s.confidence))
                         .collect(),
+                    reasons: a.reasons.clone(),
                 });
             }
             let r = report(&preds, 1.0);
@@ -276,10 +277,8 @@ pub fn eval(
         runs.iter()
             .find(|r| r.set == set && r.mode == "learned (default)")
     };
-    if let (Some(clean), Some(obf)) = (
-        find("real-test.jsonl"),
-        find("real-test-obfuscated.jsonl"),
-    ) {
+    if let (Some(clean), Some(obf)) = (find("real-test.jsonl"), find("real-test-obfuscated.jsonl"))
+    {
         let right: std::collections::HashSet<&str> = clean
             .preds
             .iter()

@@ -441,6 +441,8 @@ fn the_api_end_to_end() {
             "kind",
             "grade",
             "top_scheme",
+            "role",
+            "role_confidence",
             "schemes",
             "signals",
             "citations",
@@ -472,6 +474,14 @@ fn the_api_end_to_end() {
                 key.0, item["text"]
             );
         }
+        // The role goes with the scheme: legitimate with none only.
+        assert_eq!(
+            a["role"] == "legitimate",
+            a["top_scheme"] == "none",
+            "role {} with scheme {}",
+            a["role"],
+            a["top_scheme"]
+        );
         if a["top_scheme"] != item["top_scheme"] {
             wrong.push(format!("{:?} → {}", key, a["top_scheme"]));
         }
@@ -631,11 +641,48 @@ fn the_api_end_to_end() {
         json!({"verdict": "correct", "scheme": "no_such_scheme"}),
     );
     assert_eq!(r.status, 422);
+    let r = s.post(
+        &format!("/v1/assessments/{legit_id}/feedback"),
+        HANDLER,
+        json!({"verdict": "correct", "scheme": "credit_repair_scam", "role": "legitimate"}),
+    );
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (422, "invalid_request"),
+        "legitimate goes with none only"
+    );
+    // What the assessment says of this text before the correction is learned.
+    let view = s
+        .get(&format!("/v1/assessments/{legit_id}"), HANDLER)
+        .json();
+    let legit_text = view["text"].as_str().unwrap().to_string();
+    let legit_kind = view["kind"].as_str().unwrap().to_string();
+    let crs = |a: &Value| {
+        a["schemes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["id"] == "credit_repair_scam")
+            .unwrap()["confidence"]
+            .as_f64()
+            .unwrap()
+    };
+    let before_correction = s
+        .post(
+            "/v1/assessments",
+            HANDLER,
+            json!({"kind": legit_kind, "text": legit_text}),
+        )
+        .json();
     let r = s.post(&format!("/v1/assessments/{legit_id}/feedback"), HANDLER,
-        json!({"verdict": "correct", "scheme": "credit_repair_scam", "grade": "yellow", "note": "客户后来承认是中介代写"}));
+        json!({"verdict": "correct", "scheme": "credit_repair_scam", "grade": "yellow", "role": "participant", "note": "客户后来承认是中介代写"}));
     assert_eq!(r.status, 201, "{}", r.text);
     let fb = r.json();
     assert_eq!(fb["status"], "pending");
+    assert_eq!(
+        (fb["role"].as_str(), fb["assessed_role"].as_str()),
+        (Some("participant"), Some("legitimate"))
+    );
     let fb_id = fb["id"].as_str().unwrap().to_string();
     let r = s.get("/v1/kb/candidates", CURATOR);
     assert!(
@@ -658,6 +705,30 @@ fn the_api_end_to_end() {
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.json()["kind"], "example");
     assert_eq!(r.json()["origin"], "feedback");
+    // The classifier was retrained with the approved example: the same text
+    // now finds it among its neighbours and leans to the corrected scheme.
+    let after_correction = s
+        .post(
+            "/v1/assessments",
+            HANDLER,
+            json!({"kind": legit_kind, "text": legit_text}),
+        )
+        .json();
+    assert!(
+        after_correction["similar"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["doc_id"] == example.as_str() && n["role"] == "participant"),
+        "{}",
+        after_correction["similar"]
+    );
+    assert!(
+        crs(&after_correction) > crs(&before_correction),
+        "credit_repair_scam {} → {}",
+        crs(&before_correction),
+        crs(&after_correction)
+    );
     let r = s.post(
         &format!("/v1/kb/candidates/{fb_id}"),
         CURATOR,
@@ -1011,7 +1082,9 @@ fn the_api_end_to_end() {
     assert_eq!(r.json()["draft"], draft);
     let r = s.get(&format!("/v1/assessments/{legit_id}"), HANDLER);
     assert_eq!(r.json()["feedback"].as_array().unwrap().len(), 1);
-    assert_eq!(count_assessments(&s), stored_before + ids.len() + 2 + 6);
+    // + 2 probes before and after the approved correction, + 2 for the
+    // curator's upload, + 6 campaign members.
+    assert_eq!(count_assessments(&s), stored_before + ids.len() + 2 + 2 + 6);
     let r = s.get(&format!("/v1/assessments/{app_id}"), HANDLER);
     assert_eq!(
         r.json()["campaign"]["id"],

@@ -60,9 +60,19 @@ fn check_policy(items: &[Value], what: &str) {
             s(v, "id")
         );
         if scheme == "none" {
-            assert_ne!(grade, "red", "{what} {}: a none item graded red", s(v, "id"));
+            assert_ne!(
+                grade,
+                "red",
+                "{what} {}: a none item graded red",
+                s(v, "id")
+            );
         } else {
-            assert_ne!(grade, "green", "{what} {}: a positive graded green", s(v, "id"));
+            assert_ne!(
+                grade,
+                "green",
+                "{what} {}: a positive graded green",
+                s(v, "id")
+            );
         }
     }
 }
@@ -82,11 +92,16 @@ fn examples_are_many_broad_and_labelled_by_the_policy() {
     }
     let none: Vec<&Value> = ex.iter().filter(|v| top(v) == "none").collect();
     let hard = none.iter().filter(|v| v["hard_negative"] == true).count();
-    assert!(hard * 10 >= none.len() * 6, "{hard} of {} none are hard", none.len());
+    assert!(
+        hard * 10 >= none.len() * 6,
+        "{hard} of {} none are hard",
+        none.len()
+    );
     // Victims for every scheme.
     for scheme in per.keys().filter(|s| **s != "none") {
         assert!(
-            ex.iter().any(|v| top(v) == *scheme && s(v, "role") == "victim"),
+            ex.iter()
+                .any(|v| top(v) == *scheme && s(v, "role") == "victim"),
             "{scheme} has no victim example"
         );
     }
@@ -96,19 +111,35 @@ fn examples_are_many_broad_and_labelled_by_the_policy() {
 fn real_sets_are_mixed_like_intake_and_apart_by_source() {
     let test = load(Path::new("eval/real-test.jsonl"));
     let dev = load(Path::new("eval/real-dev.jsonl"));
-    assert!(test.len() >= 150 && dev.len() >= 80, "{} / {}", test.len(), dev.len());
+    assert!(
+        test.len() >= 150 && dev.len() >= 80,
+        "{} / {}",
+        test.len(),
+        dev.len()
+    );
     check_policy(&test, "real-test");
     check_policy(&dev, "real-dev");
     for (set, name) in [(&test, "real-test"), (&dev, "real-dev")] {
         let n = set.len();
         let none: Vec<&Value> = set.iter().filter(|v| top(v) == "none").collect();
         let hard = none.iter().filter(|v| v["hard_negative"] == true).count();
-        let apps = set.iter().filter(|v| s(v, "channel") == "application").count();
-        assert!(none.len() * 100 >= n * 30 && none.len() * 100 <= n * 45, "{name}: {} none of {n}", none.len());
+        let apps = set
+            .iter()
+            .filter(|v| s(v, "channel") == "application")
+            .count();
+        assert!(
+            none.len() * 100 >= n * 30 && none.len() * 100 <= n * 45,
+            "{name}: {} none of {n}",
+            none.len()
+        );
         assert!(hard * 10 >= none.len() * 6, "{name}: {hard} hard negatives");
         assert!(apps * 10 >= n * 3, "{name}: {apps} applications of {n}");
         for v in set.iter() {
-            assert!(!s(v, "source").trim().is_empty(), "{name} {}: no source", s(v, "id"));
+            assert!(
+                !s(v, "source").trim().is_empty(),
+                "{name} {}: no source",
+                s(v, "id")
+            );
         }
         let roles: HashSet<&str> = set.iter().map(|v| s(v, "role")).collect();
         assert_eq!(roles.len(), 4, "{name}: roles {roles:?}");
@@ -137,7 +168,9 @@ fn the_obfuscated_variant_is_what_the_script_makes() {
     match status {
         Ok(s) if s.success() => {}
         other => {
-            eprintln!("SKIPPED the_obfuscated_variant_is_what_the_script_makes: python3 unavailable ({other:?})");
+            eprintln!(
+                "SKIPPED the_obfuscated_variant_is_what_the_script_makes: python3 unavailable ({other:?})"
+            );
             return;
         }
     }
@@ -154,6 +187,9 @@ fn the_obfuscated_variant_is_what_the_script_makes() {
         .zip(&obf)
         .filter(|(a, b)| s(a, "id") == s(b, "id") && s(a, "text") != s(b, "text"))
         .count();
-    assert!(changed * 10 >= clean.len() * 9, "only {changed} variants differ");
+    assert!(
+        changed * 10 >= clean.len() * 9,
+        "only {changed} variants differ"
+    );
     let _ = std::fs::remove_file(out);
 }

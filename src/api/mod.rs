@@ -35,7 +35,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
-use crate::assess::pipeline::{Assessor, load_lexicon};
+use crate::assess::pipeline::{Assessor, load_lexicon, load_role_cues};
 use crate::campaign::identifiers::IdHasher;
 use crate::campaign::index::CampaignIndex;
 use crate::config::Config;
@@ -366,6 +366,7 @@ async fn watch_knowledge_base(state: AppState, root: PathBuf, embed: EmbedServic
         let done = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
             let report = sync_dir(&e, a.store().as_ref(), &root)?;
             a.set_lexicon(load_lexicon(&root));
+            a.set_role_cues(load_role_cues(&root));
             a.reload_kb()?;
             Ok(report)
         })

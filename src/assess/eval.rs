@@ -105,6 +105,9 @@ pub struct Prediction {
     /// Every scheme's probability as (id, probability), for calibration.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub scores: Vec<(String, f32)>,
+    /// What decided it (the assessment's reasons), for studying errors.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -356,19 +359,31 @@ pub fn report(preds: &[Prediction], temperature: f32) -> Report {
 pub fn targets(r: &Report) -> Vec<(&'static str, String, bool)> {
     let role = r.role_accuracy.unwrap_or(0.0);
     vec![
-        ("macro-F1 ≥ 0.88", format!("{:.3}", r.macro_f1), r.macro_f1 >= 0.88),
+        (
+            "macro-F1 ≥ 0.88",
+            format!("{:.3}", r.macro_f1),
+            r.macro_f1 >= 0.88,
+        ),
         (
             "false alarms on none ≤ 3%",
             format!("{:.1}%", r.false_positive_rate_none * 100.0),
             r.false_positive_rate_none <= 0.03,
         ),
-        ("no none graded red", r.none_red.to_string(), r.none_red == 0),
+        (
+            "no none graded red",
+            r.none_red.to_string(),
+            r.none_red == 0,
+        ),
         (
             "positives graded green ≤ 5%",
             format!("{:.1}%", r.positives_green_rate * 100.0),
             r.positives_green_rate <= 0.05,
         ),
-        ("grade accuracy ≥ 0.80", format!("{:.3}", r.grade_accuracy), r.grade_accuracy >= 0.80),
+        (
+            "grade accuracy ≥ 0.80",
+            format!("{:.3}", r.grade_accuracy),
+            r.grade_accuracy >= 0.80,
+        ),
         ("role accuracy ≥ 0.85", format!("{role:.3}"), role >= 0.85),
         ("ECE ≤ 0.08", format!("{:.3}", r.ece), r.ece <= 0.08),
         (
@@ -443,6 +458,7 @@ mod tests {
             latency_ms: 10.0,
             llm_consulted: false,
             scores: Vec::new(),
+            reasons: Vec::new(),
         }
     }
 

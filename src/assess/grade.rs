@@ -313,8 +313,12 @@ pub struct DecisionParams {
     /// A fraud cue of at least this weight counts as one kind of evidence.
     pub evidence_weight: f32,
     /// Similarity-weighted share of the neighbours' votes for the scheme
-    /// from which similar labelled cases count as one kind of evidence.
+    /// from which the text's meaning counts as one kind of evidence…
     pub neighbour_agreement: f32,
+    /// …or the scheme's learned probability from which it does.
+    pub semantic_confidence: f32,
+    /// Below this probability of the scheme nothing is red.
+    pub red_min_confidence: f32,
 }
 
 impl Default for DecisionParams {
@@ -324,6 +328,8 @@ impl Default for DecisionParams {
             red_probability: 0.5,
             evidence_weight: 0.3,
             neighbour_agreement: 0.6,
+            semantic_confidence: 0.9,
+            red_min_confidence: 0.7,
         }
     }
 }
@@ -347,11 +353,16 @@ impl Corroboration {
     }
 }
 
-/// What corroborates `scheme` among the signals and the neighbours' vote.
+/// What corroborates `scheme`. Each kind of text cue pointing to it is one
+/// kind of evidence. Two more kinds come from what the knowledge base
+/// knows: the similar labelled cases (their similarity-weighted vote for
+/// the scheme reaches `neighbour_agreement`) and the learned reading of the
+/// whole text (the scheme's probability reaches `semantic_confidence`).
 pub fn corroboration(
     scheme: &str,
     signals: &[Signal],
     neighbour_vote: f32,
+    confidence: f32,
     p: &DecisionParams,
 ) -> Corroboration {
     let mut c = Corroboration::default();
@@ -381,8 +392,14 @@ pub fn corroboration(
     }
     if neighbour_vote >= p.neighbour_agreement {
         c.kinds.push(format!(
-            "相似的已标注案例多属此类（加权占比 {}）",
+            "最相似的已标注案例多属此类（加权占比 {}）",
             pct(neighbour_vote)
+        ));
+    }
+    if confidence >= p.semantic_confidence {
+        c.kinds.push(format!(
+            "全文的整体表述与该套路一致（模型概率 {}）",
+            pct(confidence)
         ));
     }
     c
@@ -477,9 +494,9 @@ pub fn decide(
     .max_by(|a, b| out.roles[a.index()].total_cmp(&out.roles[b.index()]))
     .unwrap_or(SubmitterRole::Victim);
     let vote = neighbour_vote.get(best).copied().unwrap_or(0.0);
-    let c = corroboration(&scheme.id, signals, vote, params);
+    let c = corroboration(&scheme.id, signals, vote, p, params);
     let likely_red = out.red >= params.red_probability;
-    let grade = if likely_red && c.suffices() {
+    let grade = if likely_red && c.suffices() && p >= params.red_min_confidence {
         Grade::Red
     } else {
         Grade::Yellow
@@ -517,7 +534,12 @@ pub fn decide(
             "定为黄色：类似案例多为需复核的程度（红色可能 {}），需人工复核。",
             pct(out.red)
         ),
-        _ => "定为黄色：只有单一类证据，红色需要两类独立证据、核验矛盾或团伙关联，需人工复核。".into(),
+        _ if p < params.red_min_confidence => format!(
+            "定为黄色：类型判断的把握（{}）不足以定为红色，需人工复核。",
+            pct(p)
+        ),
+        _ => "定为黄色：只有单一类证据，红色需要两类独立证据、核验矛盾或团伙关联，需人工复核。"
+            .into(),
     });
     for n in neighbours
         .iter()
@@ -734,5 +756,121 @@ mod tests {
         assert!((share - expected).abs() < 1e-5, "{share} vs {expected}");
         assert_eq!(neighbour_red_share(&ns[2..3], "a", 0.02), None);
         assert_eq!(neighbour_red_share(&ns, "c", 0.02), None);
+    }
+
+    fn out(p: [f32; 3], red: f32, role: SubmitterRole) -> crate::assess::model::ModelOutput {
+        let mut roles = vec![0.05f32; 4];
+        roles[role.index()] = 0.85;
+        crate::assess::model::ModelOutput {
+            schemes: p.to_vec(),
+            roles,
+            red,
+        }
+    }
+
+    fn d(p: [f32; 3], red: f32, signals: &[Signal]) -> Decision {
+        decide(
+            &set(),
+            &out(p, red, SubmitterRole::Victim),
+            signals,
+            &[],
+            &[0.0, 0.0, 1.0],
+            &DecisionParams::default(),
+        )
+    }
+
+    #[test]
+    fn a_scheme_is_named_only_when_it_beats_the_cost_of_a_false_alarm() {
+        // 0.55 against none's 0.35: under twice none's → none, green, legitimate.
+        let legit = d(
+            [0.55, 0.1, 0.35],
+            0.9,
+            &[sig(SignalKind::FeeDemand, "a", 0.9)],
+        );
+        assert_eq!(
+            (
+                legit.verdict.top_scheme.as_str(),
+                legit.verdict.grade,
+                legit.role
+            ),
+            (NONE, Grade::Green, SubmitterRole::Legitimate)
+        );
+        assert!(
+            legit.verdict.reasons.iter().any(|r| r.contains("不予标记")),
+            "{:?}",
+            legit.verdict.reasons
+        );
+        // 0.75 against 0.2: named, with the learned role.
+        let named = d([0.75, 0.05, 0.2], 0.2, &[]);
+        assert_eq!(
+            (named.verdict.top_scheme.as_str(), named.role),
+            ("a", SubmitterRole::Victim)
+        );
+        assert_eq!(
+            named.verdict.grade,
+            Grade::Yellow,
+            "a positive is never green"
+        );
+    }
+
+    #[test]
+    fn red_needs_corroboration_never_one_cue() {
+        let strong = [sig(SignalKind::ForgedDocument, "a", 0.95)];
+        // One strong cue, confident model, curators would say red: still yellow.
+        let one = d([0.85, 0.05, 0.1], 0.9, &strong);
+        assert_eq!(
+            one.verdict.grade,
+            Grade::Yellow,
+            "{:?}",
+            one.verdict.reasons
+        );
+        // Two kinds of cue: red.
+        let two = d(
+            [0.85, 0.05, 0.1],
+            0.9,
+            &[strong[0].clone(), sig(SignalKind::FeeDemand, "a", 0.5)],
+        );
+        assert_eq!(two.verdict.grade, Grade::Red, "{:?}", two.verdict.reasons);
+        // A cue and the meaning of the whole text (confident model): red.
+        let sem = d([0.95, 0.02, 0.03], 0.9, &strong);
+        assert_eq!(sem.verdict.grade, Grade::Red, "{:?}", sem.verdict.reasons);
+        // The confident reading alone, without similar cases or cues: yellow.
+        assert_eq!(d([0.95, 0.02, 0.03], 0.9, &[]).verdict.grade, Grade::Yellow);
+        // A verification contradiction alone, or a campaign link alone: red.
+        for s in [
+            sig(SignalKind::CrossCheck, "a", 0.6),
+            sig(SignalKind::Campaign, "a", 0.6),
+        ] {
+            assert_eq!(d([0.8, 0.05, 0.15], 0.9, &[s]).verdict.grade, Grade::Red);
+        }
+        // Curators would not grade it red: yellow whatever the evidence.
+        assert_eq!(
+            d(
+                [0.8, 0.05, 0.15],
+                0.3,
+                &[sig(SignalKind::CrossCheck, "a", 0.6)]
+            )
+            .verdict
+            .grade,
+            Grade::Yellow
+        );
+        // Unsure of the scheme: yellow.
+        assert_eq!(
+            d(
+                [0.6, 0.15, 0.25],
+                0.9,
+                &[sig(SignalKind::CrossCheck, "a", 0.6)]
+            )
+            .verdict
+            .grade,
+            Grade::Yellow
+        );
+        // A cue for another scheme does not corroborate this one.
+        let other = d(
+            [0.85, 0.05, 0.1],
+            0.9,
+            &[strong[0].clone(), sig(SignalKind::FeeDemand, "b", 0.9)],
+        );
+        assert_eq!(other.verdict.grade, Grade::Yellow);
     }
 }

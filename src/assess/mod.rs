@@ -16,5 +16,6 @@ pub mod model;
 pub mod normalize;
 pub mod pipeline;
 pub mod role;
+pub mod rolecues;
 pub mod schemes;
 pub mod signals;

@@ -12,7 +12,8 @@
 //!   public source are never each other's neighbours, as a new case has no
 //!   twin in the knowledge base),
 //! - the signal evidence per scheme, the legitimate evidence, the evidence
-//!   per signal kind, channel and whether structured fields came with it.
+//!   per signal kind, channel and whether structured fields came with it,
+//! - the curated role cues that match (`rolecues`: who is writing).
 //!
 //! Three softmax heads share those rows (`learn`): the scheme, the role of
 //! the submitter, and — on the positive examples — whether curators graded
@@ -30,7 +31,9 @@ use super::applicant::Applicant;
 use super::classify::{Neighbour, neighbour_distribution, signal_evidence, softmax};
 use super::grade::Grade;
 use super::learn::{Head, LearnError, calibrate, cross_val_logits, group_folds};
+use super::normalize::normalize;
 use super::role::SubmitterRole;
+use super::rolecues::RoleCues;
 use super::schemes::{NONE, SchemeSet};
 use super::signals::{Channel, Detector, Signal, SignalKind};
 
@@ -61,6 +64,10 @@ pub struct ModelParams {
     pub folds: usize,
     /// Examples that vote as neighbours.
     pub neighbours: usize,
+    /// Weight of the embedding block after standardisation (the other
+    /// features keep 1): below 1 the 384 embedding dimensions are
+    /// penalised harder than the few neighbour and signal features.
+    pub embedding_scale: f64,
 }
 
 impl Default for ModelParams {
@@ -69,6 +76,7 @@ impl Default for ModelParams {
             alpha: 30.0,
             folds: 5,
             neighbours: 10,
+            embedding_scale: 1.0,
         }
     }
 }
@@ -112,7 +120,12 @@ pub struct ExampleIndex {
 
 impl ExampleIndex {
     /// The `k` most similar examples for which `skip` is false.
-    pub fn neighbours(&self, q: &[f32], k: usize, skip: impl Fn(&Example) -> bool) -> Vec<Neighbour> {
+    pub fn neighbours(
+        &self,
+        q: &[f32],
+        k: usize,
+        skip: impl Fn(&Example) -> bool,
+    ) -> Vec<Neighbour> {
         let mut scored: Vec<(usize, f32)> = self
             .vectors
             .iter()
@@ -147,6 +160,7 @@ pub fn features(
     neighbours: &[Neighbour],
     signals: &[Signal],
     has_fields: bool,
+    role_cues: [f64; 4],
 ) -> Vec<f64> {
     let mut x: Vec<f64> = embedding.iter().map(|&v| f64::from(v)).collect();
     let vote = neighbour_distribution(
@@ -188,6 +202,7 @@ pub fn features(
     }
     x.push(f64::from(u8::from(channel == Channel::Application)));
     x.push(f64::from(u8::from(has_fields)));
+    x.extend(role_cues);
     x
 }
 
@@ -262,6 +277,7 @@ impl Model {
         set: &SchemeSet,
         index: ExampleIndex,
         detector: &Detector,
+        role_cues: &RoleCues,
         params: ModelParams,
     ) -> Result<Self, LearnError> {
         let started = std::time::Instant::now();
@@ -285,6 +301,7 @@ impl Model {
                 &neighbours,
                 &signals,
                 e.applicant.is_some(),
+                role_cues.features(&normalize(&e.text).text),
             ));
             y.push(label);
             groups.push(e.group.clone());
@@ -294,9 +311,19 @@ impl Model {
             return Err(LearnError::Empty);
         }
         let k = ids.len();
+        let dim_embedding = index.vectors.first().map_or(0, Vec::len);
+        let fs: Vec<f64> = (0..rows[0].len())
+            .map(|j| {
+                if j < dim_embedding {
+                    params.embedding_scale
+                } else {
+                    1.0
+                }
+            })
+            .collect();
         let folds = group_folds(&groups, params.folds.max(2));
-        let scheme = Head::fit(&rows, &y, k, params.alpha)?;
-        let oof = cross_val_logits(&rows, &y, k, params.alpha, &folds)?;
+        let scheme = Head::fit(&rows, &y, k, params.alpha, &fs)?;
+        let oof = cross_val_logits(&rows, &y, k, params.alpha, &fs, &folds)?;
         let temperature = calibrate(&oof, &y);
 
         // Role: every example with a role (unmarked `none` → legitimate).
@@ -309,10 +336,14 @@ impl Model {
             }
         }
         let (role, role_temperature, role_oof) = if rrows.is_empty() {
-            (Head::fit(&rows, &vec![0; rows.len()], 4, params.alpha)?, 1.0, Vec::new())
+            (
+                Head::fit(&rows, &vec![0; rows.len()], 4, params.alpha, &fs)?,
+                1.0,
+                Vec::new(),
+            )
         } else {
-            let h = Head::fit(&rrows, &ry, 4, params.alpha)?;
-            let o = cross_val_logits(&rrows, &ry, 4, params.alpha, &rfolds)?;
+            let h = Head::fit(&rrows, &ry, 4, params.alpha, &fs)?;
+            let o = cross_val_logits(&rrows, &ry, 4, params.alpha, &fs, &rfolds)?;
             let t = calibrate(&o, &ry);
             (h, t, o)
         };
@@ -330,8 +361,8 @@ impl Model {
             }
         }
         let (red, red_temperature) = if gy.contains(&0) && gy.contains(&1) {
-            let h = Head::fit(&grows, &gy, 2, params.alpha)?;
-            let o = cross_val_logits(&grows, &gy, 2, params.alpha, &gfolds)?;
+            let h = Head::fit(&grows, &gy, 2, params.alpha, &fs)?;
+            let o = cross_val_logits(&grows, &gy, 2, params.alpha, &fs, &gfolds)?;
             (Some(h), calibrate(&o, &gy))
         } else {
             (None, 1.0)
@@ -343,7 +374,10 @@ impl Model {
         let mut fp = vec![0usize; k];
         let mut support = vec![0usize; k];
         for (l, &t) in oof.iter().zip(&y) {
-            let p = softmax(&l.iter().map(|&v| v as f32).collect::<Vec<_>>(), temperature);
+            let p = softmax(
+                &l.iter().map(|&v| v as f32).collect::<Vec<_>>(),
+                temperature,
+            );
             let best = argmax(&p);
             points.push((p[best], best == t));
             support[t] += 1;
@@ -358,7 +392,11 @@ impl Model {
             .map(|c| {
                 let p = tp[c] as f64 / (tp[c] + fp[c]).max(1) as f64;
                 let r = tp[c] as f64 / support[c] as f64;
-                if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) }
+                if p + r == 0.0 {
+                    0.0
+                } else {
+                    2.0 * p * r / (p + r)
+                }
             })
             .collect();
         let role_right = role_oof
@@ -375,7 +413,10 @@ impl Model {
         }
         let report = TrainReport {
             examples: rows.len(),
-            groups: groups.iter().collect::<std::collections::HashSet<_>>().len(),
+            groups: groups
+                .iter()
+                .collect::<std::collections::HashSet<_>>()
+                .len(),
             per_scheme,
             temperature,
             role_temperature,
@@ -399,7 +440,11 @@ impl Model {
     /// Whether this model was trained for this label set.
     pub fn fits(&self, set: &SchemeSet) -> bool {
         self.scheme_ids.len() == set.schemes.len()
-            && self.scheme_ids.iter().zip(&set.schemes).all(|(a, b)| *a == b.id)
+            && self
+                .scheme_ids
+                .iter()
+                .zip(&set.schemes)
+                .all(|(a, b)| *a == b.id)
     }
 
     pub fn predict(&self, x: &[f64]) -> ModelOutput {
@@ -540,8 +585,9 @@ mod tests {
     #[test]
     fn training_is_deterministic_and_learns_scheme_role_and_red() {
         let detector = Detector::new(&Lexicon::default());
-        let m1 = Model::train(&set(), index(), &detector, ModelParams::default()).unwrap();
-        let m2 = Model::train(&set(), index(), &detector, ModelParams::default()).unwrap();
+        let cues = RoleCues::default();
+        let m1 = Model::train(&set(), index(), &detector, &cues, ModelParams::default()).unwrap();
+        let m2 = Model::train(&set(), index(), &detector, &cues, ModelParams::default()).unwrap();
         let q = {
             let mut v = vec![0.0f32; 8];
             v[0] = 1.0;
@@ -549,7 +595,7 @@ mod tests {
         };
         let row = |m: &Model| {
             let n = m.index.neighbours(&q, 10, |_| false);
-            features(&set(), Channel::Complaint, &q, &n, &[], false)
+            features(&set(), Channel::Complaint, &q, &n, &[], false, [0.0; 4])
         };
         let (o1, o2) = (m1.predict(&row(&m1)), m2.predict(&row(&m2)));
         assert_eq!(o1, o2, "same examples, same model");
@@ -568,7 +614,11 @@ mod tests {
         let all = ix.neighbours(&q, 3, |_| false);
         assert_eq!(all[0].doc_id, "ex-0");
         let other = ix.neighbours(&q, 3, |e| e.group == "src-0");
-        assert!(other.iter().all(|n| n.doc_id != "ex-0" && n.doc_id != "ex-1"));
+        assert!(
+            other
+                .iter()
+                .all(|n| n.doc_id != "ex-0" && n.doc_id != "ex-1")
+        );
     }
 
     #[test]

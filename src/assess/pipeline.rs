@@ -25,6 +25,7 @@ use super::grade::{DecisionParams, Grade, GradeParams, decide, grade};
 use super::model::{EmbeddingCache, Example, ExampleIndex, Model, ModelParams, features};
 use super::normalize::normalize;
 use super::role::SubmitterRole;
+use super::rolecues::RoleCues;
 use super::schemes::{NONE, SchemeSet};
 use super::signals::{Channel, Detector, Signal};
 use crate::config::Config;
@@ -239,6 +240,15 @@ pub fn load_lexicon(root: &Path) -> Lexicon {
     })
 }
 
+/// The role cues of a knowledge-base folder; none (with a warning) when
+/// the file is broken — the message says what to fix.
+pub fn load_role_cues(root: &Path) -> RoleCues {
+    RoleCues::load(&root.join("roles.toml")).unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "role cues not loaded");
+        RoleCues::default()
+    })
+}
+
 /// Labels and the knowledge-base version, reloaded when the KB changes.
 struct KbState {
     schemes: Arc<SchemeSet>,
@@ -268,8 +278,15 @@ pub fn load_examples(store: &dyn VectorStore) -> Result<Vec<Example>, StoreError
         let Some(id) = p.payload.get("doc_id").and_then(Value::as_str) else {
             continue;
         };
-        let idx = p.payload.get("chunk_index").and_then(Value::as_u64).unwrap_or(0);
-        by_doc.entry(id.to_string()).or_default().push((idx, p.payload));
+        let idx = p
+            .payload
+            .get("chunk_index")
+            .and_then(Value::as_u64)
+            .unwrap_or(0);
+        by_doc
+            .entry(id.to_string())
+            .or_default()
+            .push((idx, p.payload));
     }
     let mut out = Vec::new();
     for (doc_id, mut chunks) in by_doc {
@@ -277,12 +294,20 @@ pub fn load_examples(store: &dyn VectorStore) -> Result<Vec<Example>, StoreError
         let first = &chunks[0].1;
         let extra = first.get("extra").cloned().unwrap_or(Value::Null);
         let str_of = |m: &serde_json::Map<String, Value>, k: &str| {
-            m.get(k).and_then(Value::as_str).unwrap_or_default().to_string()
+            m.get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
         };
         let schemes: Vec<String> = first
             .get("schemes")
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).map(String::from).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(String::from)
+                    .collect()
+            })
             .unwrap_or_default();
         if schemes.is_empty() {
             continue;
@@ -300,7 +325,10 @@ pub fn load_examples(store: &dyn VectorStore) -> Result<Vec<Example>, StoreError
         out.push(Example {
             title: str_of(first, "title"),
             schemes,
-            grade: extra.get("grade").and_then(Value::as_str).and_then(Grade::parse),
+            grade: extra
+                .get("grade")
+                .and_then(Value::as_str)
+                .and_then(Grade::parse),
             role: extra
                 .get("role")
                 .and_then(Value::as_str)
@@ -327,6 +355,7 @@ pub struct Assessor {
     store: Arc<dyn VectorStore>,
     lexicon: RwLock<Arc<Lexicon>>,
     detector: RwLock<Arc<Detector>>,
+    role_cues: RwLock<Arc<RoleCues>>,
     kb: RwLock<Arc<KbState>>,
     config: AssessConfig,
     embedding_model: String,
@@ -387,6 +416,7 @@ impl Assessor {
             config.assess.clone(),
             name,
             Some(config.data_dir.join("example-embeddings.bin")),
+            load_role_cues(&config.knowledge_base),
         )?;
         Ok(Started {
             assessor,
@@ -405,6 +435,7 @@ impl Assessor {
         config: AssessConfig,
         embedding_model: String,
         cache_path: Option<std::path::PathBuf>,
+        role_cues: RoleCues,
     ) -> Result<Self, AssessError> {
         let detector = Detector::new(&lexicon);
         let example_cache = cache_path
@@ -417,6 +448,7 @@ impl Assessor {
             store,
             lexicon: RwLock::new(Arc::new(lexicon)),
             detector: RwLock::new(Arc::new(detector)),
+            role_cues: RwLock::new(Arc::new(role_cues)),
             kb: RwLock::new(Arc::new(KbState {
                 schemes: Arc::new(SchemeSet::default()),
                 version: String::new(),
@@ -570,10 +602,16 @@ impl Assessor {
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
+        let role_cues = self
+            .role_cues
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         let model = Model::train(
             set,
             ExampleIndex { examples, vectors },
             &detector,
+            &role_cues,
             self.config.model.clone(),
         )
         .map_err(|e| AssessError::Internal(e.to_string()))?;
@@ -584,6 +622,20 @@ impl Assessor {
             "classifier trained"
         );
         Ok(Some(model))
+    }
+
+    /// Swap in new role cues (the curated file changed); the caller
+    /// retrains with [`Assessor::reload_kb`] after it.
+    pub fn set_role_cues(&self, cues: RoleCues) {
+        *self.role_cues.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(cues);
+        // The features changed: the next reload retrains even if the
+        // documents did not.
+        let mut kb = self.kb.write().unwrap_or_else(|e| e.into_inner());
+        *kb = Arc::new(KbState {
+            schemes: kb.schemes.clone(),
+            version: String::new(),
+            model: kb.model.clone(),
+        });
     }
 
     /// Swap in a new lexicon (the curated file changed).
@@ -712,6 +764,11 @@ impl Assessor {
                 let neighbours = m.index.neighbours(&vector, m.params.neighbours, |e| {
                     Some(e.doc_id.as_str()) == opts.exclude_doc
                 });
+                let cues = self
+                    .role_cues
+                    .read()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .features(&normalize(&input.text).text);
                 let x = features(
                     &set,
                     input.kind,
@@ -719,10 +776,12 @@ impl Assessor {
                     &neighbours,
                     &signals,
                     input.applicant.is_some(),
+                    cues,
                 );
                 let mut out = m.predict(&x);
                 let top = out.schemes.iter().copied().fold(0.0, f32::max);
-                let uncertain = self.config.llm != LlmMode::Uncertain || top < self.config.llm_below;
+                let uncertain =
+                    self.config.llm != LlmMode::Uncertain || top < self.config.llm_below;
                 if want_llm
                     && uncertain
                     && let Some(llm) = &self.llm
@@ -743,8 +802,7 @@ impl Assessor {
                     out.schemes = softmax(&logits, 1.0);
                     llm_consulted = true;
                 }
-                let vote =
-                    neighbour_distribution(&set, &neighbours, &ClassifierParams::default());
+                let vote = neighbour_distribution(&set, &neighbours, &ClassifierParams::default());
                 let d = decide(
                     &set,
                     &out,
@@ -758,7 +816,15 @@ impl Assessor {
             }
             _ => {
                 let (result, consulted) = self
-                    .fused(&set, &input, &signals, &neighbours, &fact_hits, opts, want_llm)
+                    .fused(
+                        &set,
+                        &input,
+                        &signals,
+                        &neighbours,
+                        &fact_hits,
+                        opts,
+                        want_llm,
+                    )
                     .await?;
                 llm_consulted = consulted;
                 let verdict = grade(
@@ -895,7 +961,15 @@ impl Assessor {
             let scores = self
                 .llm_label_scores(llm, set, input.kind, &input.text, fact_hits)
                 .await?;
-            let r = classify(set, input.kind, neighbours, signals, Some(scores), components, p);
+            let r = classify(
+                set,
+                input.kind,
+                neighbours,
+                signals,
+                Some(scores),
+                components,
+                p,
+            );
             return Ok((r, true));
         }
         Ok((fast, false))

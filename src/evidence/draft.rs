@@ -1098,6 +1098,7 @@ pub(crate) mod testing {
                 title: "代理退保投诉样例".into(),
                 schemes: vec!["proxy_insurance_surrender".into()],
                 grade: None,
+                role: None,
                 similarity: 0.91,
             }],
             "evidence": evidence,

@@ -96,10 +96,12 @@ pub fn sync_dir(
 }
 
 /// A cheap fingerprint of the folder (paths, sizes, modification times of
-/// the files ingestion reads, and of `lexicon.toml`): when it changes, sync.
+/// the files ingestion reads, and of `lexicon.toml` and `roles.toml`): when
+/// it changes, sync.
 pub fn fingerprint(root: &Path) -> u64 {
     let (mut files, _) = collect_files(&[root.to_path_buf()]);
     files.push(root.join("lexicon.toml"));
+    files.push(root.join("roles.toml"));
     let files: BTreeSet<PathBuf> = files.into_iter().collect();
     let mut h = DefaultHasher::new();
     for f in files {

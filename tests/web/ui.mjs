@@ -282,6 +282,8 @@ try {
     return a && a.dataset.id !== id;
   }, assessmentId, { timeout: SLOW });
   check(await page.getAttribute('.result .grade-badge.big', 'data-grade') === 'green', 'green grade');
+  check(await page.getAttribute('.result .submitter-role', 'data-role') === 'legitimate', 'legitimate submitter shown');
+  check((await page.locator('.result .submitter-role').textContent()).includes('正常客户'), 'role in words');
 
   log('correct it: a candidate example for the curators');
   const fb = page.locator('.result .feedback');

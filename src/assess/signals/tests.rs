@@ -389,8 +389,9 @@ fn hard_negatives_have_no_strong_fraud_cue_and_a_legitimate_one() {
         "你们的催收员昨天晚上十点多打电话给我妈，说我再不还钱就去我单位闹，还骂了很难听的话。我承认逾期了一个月，已经跟客服约好了20号还款，我有通话录音。",
         // a real customer naming the hotline after a delay
         "上个月投诉的年费问题一直没人回复，如果这周还没有处理结果，我会按规定向12378反映。",
-        // a victim of a deepfake call
-        "我爸昨晚接到“我”的视频电话，说我出事了要用钱，他转了2万过去。那根本不是我，我们已经报警了，请帮忙冻结对方账户。",
+        // (A victim of a deepfake call is no longer a hard negative: under
+        // the labelling policy the case involves the scheme, role victim —
+        // pinned end to end in tests/assess_regressions.rs.)
     ];
     for text in cases {
         let signals = complaint(text);
