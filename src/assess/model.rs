@@ -563,7 +563,7 @@ mod tests {
                 1 => ("b", SubmitterRole::Victim, Grade::Yellow),
                 _ => (NONE, SubmitterRole::Legitimate, Grade::Green),
             };
-            let mut v = vec![0.05f32 * ((i * 7 % 5) as f32); 8];
+            let mut v = [0.05f32 * ((i * 7 % 5) as f32); 8];
             v[i % 3] += 1.0;
             let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
             vectors.push(v.iter().map(|x| x / n).collect());

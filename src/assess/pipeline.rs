@@ -249,6 +249,12 @@ pub fn load_role_cues(root: &Path) -> RoleCues {
     })
 }
 
+/// The curated word lists an assessor reads from the knowledge-base folder.
+pub struct Curated {
+    pub lexicon: Lexicon,
+    pub role_cues: RoleCues,
+}
+
 /// Labels and the knowledge-base version, reloaded when the KB changes.
 struct KbState {
     schemes: Arc<SchemeSet>,
@@ -265,6 +271,9 @@ pub fn embedding_form(lexicon: &Lexicon, text: &str) -> String {
     lexicon.expand(&normalize(text).text)
 }
 
+/// One stored chunk of an example: its index and payload.
+type ChunkPayload = (u64, serde_json::Map<String, Value>);
+
 /// The labelled examples in the store, one per document (chunks joined in
 /// order), with their curated schemes, grade, role, channel and source.
 pub fn load_examples(store: &dyn VectorStore) -> Result<Vec<Example>, StoreError> {
@@ -272,7 +281,7 @@ pub fn load_examples(store: &dyn VectorStore) -> Result<Vec<Example>, StoreError
         kinds: vec!["example".into()],
         ..Filter::default()
     };
-    let mut by_doc: std::collections::BTreeMap<String, Vec<(u64, serde_json::Map<String, Value>)>> =
+    let mut by_doc: std::collections::BTreeMap<String, Vec<ChunkPayload>> =
         std::collections::BTreeMap::new();
     for p in store.scroll(&filter, crate::store::Fields::All, false)? {
         let Some(id) = p.payload.get("doc_id").and_then(Value::as_str) else {
@@ -412,11 +421,13 @@ impl Assessor {
             embed.clone(),
             llm,
             store,
-            load_lexicon(&config.knowledge_base),
+            Curated {
+                lexicon: load_lexicon(&config.knowledge_base),
+                role_cues: load_role_cues(&config.knowledge_base),
+            },
             config.assess.clone(),
             name,
             Some(config.data_dir.join("example-embeddings.bin")),
-            load_role_cues(&config.knowledge_base),
         )?;
         Ok(Started {
             assessor,
@@ -431,12 +442,12 @@ impl Assessor {
         embed: EmbedService,
         llm: Option<LlmService>,
         store: Arc<dyn VectorStore>,
-        lexicon: Lexicon,
+        curated: Curated,
         config: AssessConfig,
         embedding_model: String,
         cache_path: Option<std::path::PathBuf>,
-        role_cues: RoleCues,
     ) -> Result<Self, AssessError> {
+        let Curated { lexicon, role_cues } = curated;
         let detector = Detector::new(&lexicon);
         let example_cache = cache_path
             .as_deref()
