@@ -137,14 +137,21 @@ impl EmbedService {
     /// batches like ingestion: the classifier's training embeds its examples
     /// in the form an assessment's text takes.
     pub fn embed_queries_blocking(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        self.embed_blocking(&refs, Role::Query)
+    }
+
+    /// Queue `texts` to the worker in batches of [`INGEST_BATCH`] and wait,
+    /// so queries queued meanwhile wait for one batch, not for all of them.
+    fn embed_blocking(&self, texts: &[&str], role: Role) -> Result<Vec<Vec<f32>>, EmbedError> {
         let mut out = Vec::with_capacity(texts.len());
         for batch in texts.chunks(INGEST_BATCH) {
-            let owned: Vec<String> = batch.to_vec();
+            let owned: Vec<String> = batch.iter().map(|t| t.to_string()).collect();
             let vectors = self
                 .worker
                 .run_blocking(move |e| {
                     let refs: Vec<&str> = owned.iter().map(String::as_str).collect();
-                    e.embed(&refs, Role::Query)
+                    e.embed(&refs, role)
                 })
                 .map_err(|e| EmbedError::Compute(e.to_string()))??;
             out.extend(vectors);
@@ -157,19 +164,7 @@ impl EmbedService {
 /// texts to the embedding worker in batches and waits.
 impl crate::kb::ingest::PassageEmbedder for EmbedService {
     fn embed_passages(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
-        let mut out = Vec::with_capacity(texts.len());
-        for batch in texts.chunks(INGEST_BATCH) {
-            let owned: Vec<String> = batch.iter().map(|t| t.to_string()).collect();
-            let vectors = self
-                .worker
-                .run_blocking(move |e| {
-                    let refs: Vec<&str> = owned.iter().map(String::as_str).collect();
-                    e.embed(&refs, Role::Passage)
-                })
-                .map_err(|e| EmbedError::Compute(e.to_string()))??;
-            out.extend(vectors);
-        }
-        Ok(out)
+        self.embed_blocking(texts, Role::Passage)
     }
 }
 

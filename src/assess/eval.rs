@@ -176,7 +176,7 @@ fn grade_index(g: Grade) -> usize {
 
 /// ECE over (top confidence, whether the top scheme is the true one), 10
 /// equal-width bins.
-fn expected_calibration_error(points: &[(f32, bool)]) -> f64 {
+pub(crate) fn expected_calibration_error(points: &[(f32, bool)]) -> f64 {
     let n = points.len().max(1) as f64;
     let mut ece = 0.0;
     for b in 0..10 {

@@ -152,6 +152,25 @@ fn grade_zh(g: Grade) -> &'static str {
     }
 }
 
+/// The two closest labelled examples of `scheme`, as reasons.
+fn similar_cases(neighbours: &[Neighbour], scheme: &str) -> Vec<String> {
+    neighbours
+        .iter()
+        .filter(|n| n.schemes.iter().any(|s| s == scheme))
+        .take(2)
+        .map(|n| {
+            let graded = n
+                .grade
+                .map(|g| format!("，评为{}", grade_zh(g)))
+                .unwrap_or_default();
+            format!(
+                "与已标注案例“{}”相似（相似度 {:.2}{graded}）。",
+                n.title, n.similarity
+            )
+        })
+        .collect()
+}
+
 fn pct(p: f32) -> String {
     format!("{:.0}%", p * 100.0)
 }
@@ -266,20 +285,7 @@ pub fn grade(
     for s in sorted.iter().take(4) {
         reasons.push(format!("信号：{}", cue_text(s)));
     }
-    for n in neighbours
-        .iter()
-        .filter(|n| n.schemes.contains(&scheme.id))
-        .take(2)
-    {
-        let graded = n
-            .grade
-            .map(|g| format!("，评为{}", grade_zh(g)))
-            .unwrap_or_default();
-        reasons.push(format!(
-            "与已标注案例“{}”相似（相似度 {:.2}{graded}）。",
-            n.title, n.similarity
-        ));
-    }
+    reasons.extend(similar_cases(neighbours, &scheme.id));
     if grade == Grade::Yellow {
         reasons.push(if !confident {
             "置信度低于定性阈值，但文中有多处指向该类型的信号，需人工复核后再定性。".into()
@@ -412,10 +418,6 @@ pub struct Decision {
     pub role: SubmitterRole,
 }
 
-fn role_zh(r: SubmitterRole) -> &'static str {
-    r.zh()
-}
-
 /// Scheme, role and grade from the learned model's probabilities.
 ///
 /// - A fraud scheme is named when its probability beats `false_alarm_cost`
@@ -506,7 +508,7 @@ pub fn decide(
         scheme.name,
         pct(p),
         pct(p_none),
-        role_zh(role),
+        role.zh(),
         pct(out.roles[role.index()])
     ));
     if let Some(x) = &c.contradiction {
@@ -541,25 +543,12 @@ pub fn decide(
         _ => "定为黄色：只有单一类证据，红色需要两类独立证据、核验矛盾或团伙关联，需人工复核。"
             .into(),
     });
-    for n in neighbours
-        .iter()
-        .filter(|n| n.schemes.contains(&scheme.id))
-        .take(2)
-    {
-        let graded = n
-            .grade
-            .map(|g| format!("，评为{}", grade_zh(g)))
-            .unwrap_or_default();
-        reasons.push(format!(
-            "与已标注案例“{}”相似（相似度 {:.2}{graded}）。",
-            n.title, n.similarity
-        ));
-    }
+    reasons.extend(similar_cases(neighbours, &scheme.id));
     if let Some(h) = scheme.grade_hints.get(grade.as_str()) {
         reasons.push(format!("处理建议：{h}"));
     }
     if let Some(h) = scheme.role_hints.get(role.as_str()) {
-        reasons.push(format!("针对{}：{h}", role_zh(role)));
+        reasons.push(format!("针对{}：{h}", role.zh()));
     }
     Decision {
         verdict: Verdict {

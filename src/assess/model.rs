@@ -29,6 +29,7 @@ use serde::Serialize;
 
 use super::applicant::Applicant;
 use super::classify::{Neighbour, neighbour_distribution, signal_evidence, softmax};
+use super::eval::expected_calibration_error;
 use super::grade::Grade;
 use super::learn::{Head, LearnError, calibrate, cross_val_logits, group_folds};
 use super::normalize::normalize;
@@ -252,25 +253,6 @@ fn argmax(v: &[f32]) -> usize {
         .map_or(0, |(i, _)| i)
 }
 
-fn ece(points: &[(f32, bool)]) -> f64 {
-    let n = points.len().max(1) as f64;
-    let mut e = 0.0;
-    for b in 0..10 {
-        let (lo, hi) = (b as f32 / 10.0, (b + 1) as f32 / 10.0);
-        let bin: Vec<_> = points
-            .iter()
-            .filter(|(c, _)| (*c > lo && *c <= hi) || (b == 0 && *c == 0.0))
-            .collect();
-        if bin.is_empty() {
-            continue;
-        }
-        let acc = bin.iter().filter(|(_, ok)| *ok).count() as f64 / bin.len() as f64;
-        let conf = bin.iter().map(|(c, _)| f64::from(*c)).sum::<f64>() / bin.len() as f64;
-        e += bin.len() as f64 / n * (acc - conf).abs();
-    }
-    e
-}
-
 impl Model {
     /// Train on `index` (examples with their query embeddings).
     pub fn train(
@@ -423,7 +405,7 @@ impl Model {
             red_temperature,
             cv_macro_f1: f1s.iter().sum::<f64>() / f1s.len().max(1) as f64,
             cv_role_accuracy: role_right as f64 / ry.len().max(1) as f64,
-            cv_ece: ece(&points),
+            cv_ece: expected_calibration_error(&points),
             train_ms: started.elapsed().as_secs_f64() * 1000.0,
         };
         Ok(Self {
