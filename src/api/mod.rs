@@ -35,7 +35,8 @@ use utoipa::OpenApi;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
-use crate::assess::pipeline::{Assessor, load_lexicon, load_role_cues};
+use crate::assess::pipeline::{Assessor, load_lexicon};
+use crate::assess::rolecues::RoleCues;
 use crate::campaign::identifiers::IdHasher;
 use crate::campaign::index::CampaignIndex;
 use crate::config::Config;
@@ -366,7 +367,11 @@ async fn watch_knowledge_base(state: AppState, root: PathBuf, embed: EmbedServic
         let done = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
             let report = sync_dir(&e, a.store().as_ref(), &root)?;
             a.set_lexicon(load_lexicon(&root));
-            a.set_role_cues(load_role_cues(&root));
+            // A broken roles file keeps the cues in use (and says why).
+            match RoleCues::load(&root.join("roles.toml")) {
+                Ok(cues) => a.set_role_cues(cues),
+                Err(e) => tracing::warn!(error = %e, "role cues unchanged"),
+            }
             a.reload_kb()?;
             Ok(report)
         })
