@@ -734,7 +734,18 @@ impl Assessor {
                 Channel::Application => "application",
             };
             let exclude = opts.exclude_doc.map(str::to_string);
-            let n_neighbours = self.config.neighbours;
+            // The learned model finds its neighbours in its own index; the
+            // store's are for the baseline fusion only.
+            let learned_answers = kb.model.as_ref().is_some_and(|m| m.fits(&set))
+                && matches!(
+                    opts.components,
+                    Components::Learned | Components::LearnedWithLlm
+                );
+            let n_neighbours = if learned_answers {
+                0
+            } else {
+                self.config.neighbours
+            };
             let n_facts = self.config.facts;
             let vector = vector.clone();
             let text = query_text.clone();
@@ -1051,7 +1062,8 @@ fn per_token(scores: Vec<crate::llm::CandidateScore>) -> Vec<f32> {
         .collect()
 }
 
-/// Neighbours (labelled examples of the same channel, dense similarity) and
+/// Neighbours (labelled examples of the same channel, dense similarity; none
+/// asked for when `n_neighbours` is 0) and
 /// facts (patterns, cases, regulations; hybrid).
 fn retrieve(
     store: &dyn VectorStore,
@@ -1063,20 +1075,24 @@ fn retrieve(
     n_facts: usize,
 ) -> Result<(Vec<Neighbour>, Vec<Hit>), StoreError> {
     let extra = usize::from(exclude.is_some());
-    let examples = store.search(&SearchRequest {
-        dense: Some(vector.clone()),
-        text: String::new(),
-        filter: Filter {
-            kinds: vec!["example".into()],
-            fields: vec![FieldCondition::AnyOf {
-                key: "extra.channel".into(),
-                values: vec![channel.into()],
-            }],
-            ..Filter::default()
-        },
-        limit: n_neighbours + extra,
-        mode: Mode::Dense,
-    })?;
+    let examples = if n_neighbours == 0 {
+        Vec::new()
+    } else {
+        store.search(&SearchRequest {
+            dense: Some(vector.clone()),
+            text: String::new(),
+            filter: Filter {
+                kinds: vec!["example".into()],
+                fields: vec![FieldCondition::AnyOf {
+                    key: "extra.channel".into(),
+                    values: vec![channel.into()],
+                }],
+                ..Filter::default()
+            },
+            limit: n_neighbours + extra,
+            mode: Mode::Dense,
+        })?
+    };
     let neighbours = examples
         .into_iter()
         .filter(|h| Some(&h.chunk.doc_id) != exclude.as_ref())
