@@ -506,6 +506,12 @@ impl EmbeddingCache {
         std::fs::rename(tmp, path)
     }
 
+    /// Keep only the texts in `keep` (examples removed from the knowledge
+    /// base leave the cache at the next save).
+    pub fn retain(&mut self, keep: &std::collections::HashSet<&str>) {
+        self.map.retain(|k, _| keep.contains(k.as_str()));
+    }
+
     pub fn len(&self) -> usize {
         self.map.len()
     }
@@ -614,6 +620,9 @@ mod tests {
         let back = EmbeddingCache::load(&path, 3);
         assert_eq!(back.len(), 2);
         assert_eq!(back.get("征信修复"), Some(&vec![0.5, -1.0, 2.0]));
+        let mut pruned = EmbeddingCache::load(&path, 3);
+        pruned.retain(&["分期"].into_iter().collect());
+        assert_eq!((pruned.len(), pruned.get("征信修复")), (1, None));
         // A truncated file loses only the broken tail.
         let bytes = std::fs::read(&path).unwrap();
         std::fs::write(&path, &bytes[..bytes.len() - 3]).unwrap();

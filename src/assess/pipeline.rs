@@ -597,6 +597,7 @@ impl Assessor {
             for (t, v) in missing.into_iter().zip(vectors) {
                 cache.insert(t, v);
             }
+            cache.retain(&forms.iter().map(String::as_str).collect());
             if let Some(p) = &self.cache_path
                 && let Err(e) = cache.save(p)
             {
