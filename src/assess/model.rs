@@ -161,7 +161,7 @@ pub fn features(
     neighbours: &[Neighbour],
     signals: &[Signal],
     has_fields: bool,
-    role_cues: [f64; 4],
+    role_cues: &[f64],
 ) -> Vec<f64> {
     let mut x: Vec<f64> = embedding.iter().map(|&v| f64::from(v)).collect();
     let vote = neighbour_distribution(
@@ -203,7 +203,7 @@ pub fn features(
     }
     x.push(f64::from(u8::from(channel == Channel::Application)));
     x.push(f64::from(u8::from(has_fields)));
-    x.extend(role_cues);
+    x.extend_from_slice(role_cues);
     x
 }
 
@@ -242,6 +242,8 @@ pub struct Model {
     scheme: Head,
     role: Head,
     red: Option<Head>,
+    /// The role cues its features were computed with.
+    pub role_cues: RoleCues,
     pub params: ModelParams,
     pub report: TrainReport,
 }
@@ -283,7 +285,7 @@ impl Model {
                 &neighbours,
                 &signals,
                 e.applicant.is_some(),
-                role_cues.features(&normalize(&e.text).text),
+                &role_cues.features(&normalize(&e.text).text),
             ));
             y.push(label);
             groups.push(e.group.clone());
@@ -414,6 +416,7 @@ impl Model {
             scheme,
             role,
             red,
+            role_cues: role_cues.clone(),
             params,
             report,
         })
@@ -583,7 +586,7 @@ mod tests {
         };
         let row = |m: &Model| {
             let n = m.index.neighbours(&q, 10, |_| false);
-            features(&set(), Channel::Complaint, &q, &n, &[], false, [0.0; 4])
+            features(&set(), Channel::Complaint, &q, &n, &[], false, &[])
         };
         let (o1, o2) = (m1.predict(&row(&m1)), m2.predict(&row(&m2)));
         assert_eq!(o1, o2, "same examples, same model");

@@ -787,11 +787,9 @@ impl Assessor {
                 let neighbours = m.index.neighbours(&vector, m.params.neighbours, |e| {
                     Some(e.doc_id.as_str()) == opts.exclude_doc
                 });
-                let cues = self
-                    .role_cues
-                    .read()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .features(&normalize(&input.text).text);
+                // The cues the model was trained with (the curated file may
+                // have changed since; the next sync retrains).
+                let cues = m.role_cues.features(&normalize(&input.text).text);
                 let x = features(
                     &set,
                     input.kind,
@@ -799,7 +797,7 @@ impl Assessor {
                     &neighbours,
                     &signals,
                     input.applicant.is_some(),
-                    cues,
+                    &cues,
                 );
                 let mut out = m.predict(&x);
                 let top = out.schemes.iter().copied().fold(0.0, f32::max);

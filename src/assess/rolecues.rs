@@ -1,13 +1,15 @@
-//! Role cues: the wording that tells who wrote a text, read from the
-//! curated `knowledge-base/roles.toml`.
+//! Role cues: the wording that tells who wrote a text and how far the
+//! scheme went, read from the curated `knowledge-base/roles.toml`.
 //!
 //! The text embedding says what a case is about far better than who is
 //! writing it: a victim's complaint about a debt-relief agency and that
 //! agency's own letter share their topic. How people write differs —
 //! "我被骗了，已经报警" against "我方当事人…否则" — so each curated cue
-//! becomes one feature (per role, the log of the number of cues that match)
-//! and the classifier learns how much each is worth from the labelled
-//! examples. The cues are data: curators change them, the file is
+//! becomes features — per role and per grade the log of the number of cues
+//! that match, and one indicator per cue — and the classifier learns how
+//! much each is worth from the labelled examples. A cue may also say how
+//! clear the case is (`grade`): "交了5000服务费" (the scheme ran: red) reads
+//! differently from "我还没交钱" (only consulted: yellow). The cues are data: curators change them, the file is
 //! validated on load, and a broken file is refused with the reason.
 
 use regex::Regex;
@@ -25,7 +27,10 @@ struct File {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawCue {
-    role: String,
+    #[serde(default)]
+    role: Option<String>,
+    #[serde(default)]
+    grade: Option<String>,
     pattern: String,
     #[serde(default)]
     #[allow(dead_code)]
@@ -34,9 +39,15 @@ struct RawCue {
 
 #[derive(Debug, Clone)]
 struct Cue {
-    role: SubmitterRole,
+    role: Option<SubmitterRole>,
+    /// `true`: points to red, `false`: to yellow.
+    red: Option<bool>,
     re: Regex,
 }
+
+/// Aggregate features before the per-cue indicators: four roles, then red
+/// and yellow.
+const AGGREGATES: usize = 6;
 
 /// The compiled cues; empty (every feature 0) when the file is missing.
 #[derive(Debug, Clone, Default)]
@@ -51,12 +62,32 @@ impl RoleCues {
         let mut cues = Vec::new();
         for (i, c) in file.cue.iter().enumerate() {
             let n = i + 1;
-            let role = SubmitterRole::parse(&c.role).ok_or_else(|| {
-                format!(
-                    "cue {n}: unknown role {:?}; use legitimate, victim, participant or intermediary",
-                    c.role
-                )
-            })?;
+            let role = c
+                .role
+                .as_deref()
+                .map(|r| {
+                    SubmitterRole::parse(r).ok_or_else(|| {
+                        format!(
+                            "cue {n}: unknown role {r:?}; use legitimate, victim, participant or intermediary"
+                        )
+                    })
+                })
+                .transpose()?;
+            let red = match c.grade.as_deref() {
+                None => None,
+                Some("red") => Some(true),
+                Some("yellow") => Some(false),
+                Some(g) => {
+                    return Err(format!(
+                        "cue {n}: unknown grade {g:?}; use red or yellow (green is no cue at all)"
+                    ));
+                }
+            };
+            if role.is_none() && red.is_none() {
+                return Err(format!(
+                    "cue {n}: says neither a role nor a grade; give at least one"
+                ));
+            }
             if c.pattern.trim().is_empty() {
                 return Err(format!("cue {n}: empty pattern"));
             }
@@ -69,7 +100,7 @@ impl RoleCues {
                     c.pattern
                 ));
             }
-            cues.push(Cue { role, re });
+            cues.push(Cue { role, red, re });
         }
         Ok(Self { cues })
     }
@@ -91,16 +122,31 @@ impl RoleCues {
         self.cues.is_empty()
     }
 
-    /// Per role (in [`SubmitterRole::ALL`] order), ln(1 + cues matched) on
-    /// a normalised text.
-    pub fn features(&self, normalized: &str) -> [f64; 4] {
-        let mut n = [0f64; 4];
-        for c in &self.cues {
+    /// Features of a normalised text: per role (in [`SubmitterRole::ALL`]
+    /// order) and then for red and yellow, ln(1 + cues matched); then one
+    /// 0/1 indicator per cue, in file order. Always `dim()` long.
+    pub fn features(&self, normalized: &str) -> Vec<f64> {
+        let mut x = vec![0f64; self.dim()];
+        for (i, c) in self.cues.iter().enumerate() {
             if c.re.is_match(normalized) {
-                n[c.role.index()] += 1.0;
+                if let Some(r) = c.role {
+                    x[r.index()] += 1.0;
+                }
+                if let Some(red) = c.red {
+                    x[if red { 4 } else { 5 }] += 1.0;
+                }
+                x[AGGREGATES + i] = 1.0;
             }
         }
-        n.map(|v| (1.0 + v).ln())
+        for v in &mut x[..AGGREGATES] {
+            *v = (1.0 + *v).ln();
+        }
+        x
+    }
+
+    /// Length of [`RoleCues::features`].
+    pub fn dim(&self) -> usize {
+        AGGREGATES + self.cues.len()
     }
 }
 
@@ -123,7 +169,13 @@ mod tests {
                 > victim[SubmitterRole::Intermediary.index()],
             "{agent:?}"
         );
-        assert_eq!(f("今天天气不错。"), [0.0; 4]);
+        assert_eq!(f("今天天气不错。"), vec![0.0; cues.dim()]);
+        let paid = f("我先转了5000服务费，后来人就联系不上了。");
+        let asked = f("对方让我先交定金，我还没交钱，想问问是不是真的。");
+        assert!(
+            paid[4] > asked[4] && asked[5] > paid[5],
+            "{paid:?} {asked:?}"
+        );
     }
 
     #[test]
@@ -146,6 +198,14 @@ mod tests {
                 .unwrap_err()
                 .contains("matches empty")
         );
+        let bad_grade = "[[cue]]\ngrade = \"green\"\npattern = \"骗\"\n";
+        assert!(
+            RoleCues::parse(bad_grade)
+                .unwrap_err()
+                .contains("unknown grade")
+        );
+        let neither = "[[cue]]\npattern = \"骗\"\n";
+        assert!(RoleCues::parse(neither).unwrap_err().contains("neither"));
         let unknown = "[[cue]]\nrole = \"victim\"\npattern = \"骗\"\nweight = 2\n";
         assert!(RoleCues::parse(unknown).is_err());
         assert!(

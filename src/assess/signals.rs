@@ -21,9 +21,11 @@
 //! make (design §2), so cues that genuine customers also produce — a mention
 //! of 12378, 停息挂账, a hardship certificate, a numbered list — stay below
 //! 0.5 and only combinations or third-party evidence rise above it. When the
-//! writer distances themselves from intermediaries or reports being cheated
-//! ("我不想找中介", "怕被骗", "已经报警"), the weak and medium cues in the same
-//! text are halved: such a writer quotes the scheme, they are not running it.
+//! writer distances themselves from intermediaries ("我不想找中介", "怕被骗"),
+//! the weak and medium cues in the same text are halved: such a writer
+//! quotes the scheme, they are not running it. A writer who *was* cheated
+//! ("被骗了", "已经报警") is a victim: the scheme is still what the case
+//! involves (design §2), so those words are no evidence for `none`.
 
 use std::collections::HashMap;
 
@@ -278,10 +280,15 @@ const CUES: &[Cue] = &[
     cue(ThirdPartyAgent, 0.45, Ctx, NEG | DAMP, "代理人",
         "提到代理人",
         "代理人介入需要核查授权是否真实；家属持本人签字委托书代办属于正常情形。"),
-    cue(ThirdPartyAgent, 0.45, Ctx, NEG | DAMP,
-        "中介|黄牛|维权群|反催群|群里|群主|管理员|有人(?:说|帮|教|让|告诉)|找人|朋友介绍了?一个人",
-        "提到中介或群里的人",
-        "诉求的来源是中介、维权群或“有人说”，提示可能受到黑产引流。"),
+    Cue {
+        // 业主群、家族群、工作群: where a collector threatens to post, not
+        // where an agency recruits.
+        reject_before: "(?:业主|家族|家庭|亲戚|工作|同事|公司|单位|班级|小区)$",
+        ..cue(ThirdPartyAgent, 0.45, Ctx, NEG | DAMP,
+            "中介|黄牛|维权群|反催群|群里|群主|管理员|有人(?:说|帮|教|让|告诉)|找人|朋友介绍了?一个人",
+            "提到中介或群里的人",
+            "诉求的来源是中介、维权群或“有人说”，提示可能受到黑产引流。")
+    },
     cue(ThirdPartyAgent, 0.7, Ctx, 0,
         "(?:不要|别|勿|不得|不能|不准)再?(?:直接)?(?:联系|打给?|找|打扰|骚扰)(?:我|他|她|客户|委托人)?本人|只对接|(?:不要|别)接~{0,4}电话|直接(?:跟|和|找)(?:他们|他|对方|代理人|我们|我方)(?:谈|对接)?|(?:跟|和|与)(?:我们|我方|我司)对接|联系我的代理人|(?:走|通过)对方的|对接我(?:中心|司|方)|与我中心对接",
         "要求机构不得联系本人",
@@ -531,16 +538,16 @@ const CUES: &[Cue] = &[
         "我有~{0,4}录音|(?:录音|通话记录)~{0,4}截图|可以提供~{0,10}(?:录音|截图|证明|记录|诊断|病历)|附上~{0,8}(?:证明|病历)|报警回执|(?:愿意|可以)提供",
         "本人可提供可核实证据",
         "客户主动提供录音、截图、证明等可核实材料，说明事实具体。"),
-    cue(Legitimate, 0.7, Legit, DAMPER,
-        "已经?~{0,6}(?:报警|报案)|派出所报案|止付|冻结对方|被盗刷",
-        "请求止付或已报警",
-        "客户请求止付、冻结或已报警：本人是在求助或已识破骗局，而不是在执行套路；是受害人还是拒绝了中介，由全文判断。"),
+    cue(Legitimate, 0.5, Legit, 0,
+        "被盗刷|盗刷了?我的?",
+        "银行卡被盗刷",
+        "客户报告银行卡被盗刷：普通的盗刷纠纷，按盗刷流程核实处理。"),
     Cue {
         not_after: "说",
         ..cue(Legitimate, 0.6, Legit, DAMPER,
-            "(?:不想|不会|不愿|没有|没|不)找(?:中介|代理|那些人|他们)|不信这些|怕被骗|被~{0,12}骗了|上当|是不是骗|觉得不对|不对劲|就挂了|所谓",
-            "本人警惕或已识破中介",
-            "客户表示不信任收费中介或自述受骗，是在求助而不是在执行套路。")
+            "(?:不想|不会|不愿|没有|没|不)找(?:中介|代理|那些人|他们)|不信这些|怕被骗|是不是骗|觉得不对|不对劲|就挂了|所谓",
+            "本人警惕中介",
+            "客户表示不信任收费中介，是在自己求助而不是在执行套路。受骗后求助的是受害人，不在此列：案件涉及的套路照常判断（设计 §2）。")
     },
     cue(Legitimate, 0.55, Legit, 0,
         "扣款失败|系统(?:故障|原因|问题|繁忙)|明明(?:有钱|还了|按时)|按时还(?:了|的)",

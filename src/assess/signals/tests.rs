@@ -290,11 +290,19 @@ fn reported_promises_are_halved_when_the_writer_distrusts_them() {
     let text = "我收到短信说能删除逾期记录，花钱就能删，这是真的吗？我怕被骗。";
     let signals = complaint(text);
     assert!(max_fraud(&signals) < 0.5, "{}", show(&signals));
-    assert!(signals.iter().any(|s| s.label == "本人警惕或已识破中介"));
+    assert!(signals.iter().any(|s| s.label == "本人警惕中介"));
     // "说被骗了" coached by an agent does not count as distrust.
     let coached = complaint("他让我先打你们投诉电话说被骗了，说能帮我多退点保费。");
-    assert!(!coached.iter().any(|s| s.label == "本人警惕或已识破中介"));
+    assert!(!coached.iter().any(|s| s.kind == SignalKind::Legitimate));
     assert!(max_fraud(&coached) >= 0.65, "{}", show(&coached));
+    // A victim's own report is no evidence for `none` (design §2: the
+    // scheme is what the case involves).
+    let victim = complaint("交了3000服务费说能停催，现在人联系不上，我被骗了，已经报警。");
+    assert!(
+        !victim.iter().any(|s| s.kind == SignalKind::Legitimate),
+        "{}",
+        show(&victim)
+    );
 }
 
 #[test]
