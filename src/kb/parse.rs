@@ -24,6 +24,14 @@ use super::{Document, KINDS, KbError, valid_id};
 /// Files larger than this are refused (a knowledge-base entry is text).
 pub const MAX_FILE_BYTES: u64 = 20 * 1024 * 1024;
 
+/// A DOCX's `word/document.xml` may inflate to at most this many bytes: it
+/// is read through a cap, so a zip bomb costs this much memory and no more
+/// (a 1 MB file inflating to 1 GB was read whole before).
+pub const MAX_DOCX_XML_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Text extracted from one DOCX, in chars (the XML around it is larger).
+pub const MAX_DOCX_TEXT_CHARS: usize = 4 * 1024 * 1024;
+
 pub fn parse_file(path: &Path) -> Result<Vec<Document>, KbError> {
     let shown = path.display().to_string();
     let meta = std::fs::metadata(path).map_err(|e| KbError::Read {
@@ -309,14 +317,36 @@ fn jsonl(text: &str, default_kind: Option<&str>) -> Result<Vec<Document>, String
 fn docx_text(bytes: &[u8]) -> Result<String, String> {
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
         .map_err(|e| format!("not a DOCX file (zip archive expected): {e}"))?;
-    let mut xml = String::new();
-    archive
+    let entry = archive
         .by_name("word/document.xml")
-        .map_err(|_| "not a DOCX file: word/document.xml is missing".to_string())?
-        .read_to_string(&mut xml)
+        .map_err(|_| "not a DOCX file: word/document.xml is missing".to_string())?;
+    let too_big = || {
+        format!(
+            "word/document.xml inflates to more than {} MB: split the document or save it as plain text",
+            MAX_DOCX_XML_BYTES / 1_048_576
+        )
+    };
+    // The declared size can lie; the cap on the reader cannot.
+    if entry.size() > MAX_DOCX_XML_BYTES {
+        return Err(too_big());
+    }
+    let mut raw = Vec::new();
+    entry
+        .take(MAX_DOCX_XML_BYTES + 1)
+        .read_to_end(&mut raw)
         .map_err(|e| format!("cannot read word/document.xml: {e}"))?;
+    if raw.len() as u64 > MAX_DOCX_XML_BYTES {
+        return Err(too_big());
+    }
+    let xml = String::from_utf8(raw).map_err(|e| {
+        format!(
+            "word/document.xml is not UTF-8 (byte {})",
+            e.utf8_error().valid_up_to()
+        )
+    })?;
     let mut reader = quick_xml::Reader::from_str(&xml);
     let mut out = String::new();
+    let mut chars = 0usize;
     let mut in_text = false;
     loop {
         match reader.read_event() {
@@ -336,7 +366,15 @@ fn docx_text(bytes: &[u8]) -> Result<String, String> {
                 })
             }
             Ok(quick_xml::events::Event::Text(t)) if in_text => {
-                out.push_str(&t.unescape().map_err(|e| format!("bad text in DOCX: {e}"))?)
+                let piece = t.unescape().map_err(|e| format!("bad text in DOCX: {e}"))?;
+                chars += piece.chars().count();
+                out.push_str(&piece);
+                if chars > MAX_DOCX_TEXT_CHARS {
+                    return Err(format!(
+                        "the DOCX holds more than {} characters of text: split it",
+                        MAX_DOCX_TEXT_CHARS
+                    ));
+                }
             }
             Ok(quick_xml::events::Event::Eof) => break,
             Err(e) => {
@@ -465,5 +503,33 @@ mod tests {
             .ok()
             .unwrap();
         assert_eq!(docs[0].text, "第一段。\n第二段 & 结尾");
+    }
+
+    /// A zip bomb (a small file whose XML inflates past the cap) is refused
+    /// with the reason, after reading at most the cap.
+    #[test]
+    fn a_docx_bomb_is_refused_while_reading() {
+        let mut buf = std::io::Cursor::new(Vec::new());
+        {
+            let mut z = zip::ZipWriter::new(&mut buf);
+            z.start_file(
+                "word/document.xml",
+                zip::write::SimpleFileOptions::default()
+                    .compression_method(zip::CompressionMethod::Deflated)
+                    .large_file(true),
+            )
+            .unwrap();
+            let block = vec![b' '; 1 << 20];
+            for _ in 0..=(MAX_DOCX_XML_BYTES >> 20) {
+                std::io::Write::write_all(&mut z, &block).unwrap();
+            }
+            z.finish().unwrap();
+        }
+        assert!(buf.get_ref().len() < 1 << 20, "a bomb: small on disk");
+        let err = match parse_bytes("bomb.docx", "bomb", Some("case"), buf.get_ref()) {
+            Err(ParseFail::Message(m)) => m,
+            _ => panic!("a bomb must be refused"),
+        };
+        assert!(err.contains("inflates to more than"), "{err}");
     }
 }
