@@ -164,6 +164,17 @@ pub struct ApiConfig {
     pub max_pending_drafts: usize,
     /// Longest draft, in generated tokens.
     pub draft_max_tokens: usize,
+    /// A client must send a request's headers within this many seconds of
+    /// connecting (or of its previous request on a kept-alive connection).
+    pub header_read_timeout_secs: u64,
+    /// A request's body must arrive within this many seconds; slower
+    /// clients get 408.
+    pub body_read_timeout_secs: u64,
+    /// Connections open at once; more are closed on accept.
+    pub max_connections: usize,
+    /// On SIGTERM, open requests get this many seconds to finish; then the
+    /// remaining connections are dropped.
+    pub shutdown_grace_secs: u64,
 }
 
 impl Default for ApiConfig {
@@ -176,6 +187,10 @@ impl Default for ApiConfig {
             max_pending_assessments: 32,
             max_pending_drafts: 2,
             draft_max_tokens: 240,
+            header_read_timeout_secs: 10,
+            body_read_timeout_secs: 60,
+            max_connections: 1024,
+            shutdown_grace_secs: 10,
         }
     }
 }

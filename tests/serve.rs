@@ -1,7 +1,8 @@
 //! `caseguard serve` on the real models and the embedded store: it binds at
 //! once, indexes the knowledge-base folder on an empty store before saying
 //! ready, and picks up a curator's new pattern card (a new label) while
-//! running, without a restart or code change.
+//! running, without a restart or code change; slow and idle clients are cut
+//! off and do not delay shutdown.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -147,5 +148,126 @@ fn serve_indexes_the_knowledge_base_and_follows_its_changes() {
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_ne!(v["knowledge_base"].as_str().unwrap(), version);
     drop(server);
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+/// Slow and idle clients cannot hold the server: unfinished headers are
+/// cut off, a trickled body is answered 408 with a JSON error, connections
+/// over the cap are closed, and SIGTERM ends the process within the grace
+/// period even while a client trickles.
+#[test]
+fn slow_clients_are_cut_off_and_do_not_delay_shutdown() {
+    let root = tempdir("slow");
+    let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    let config = root.join("caseguard.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = {:?}\nknowledge_base = {:?}\n[models]\nembedding = {:?}\nllm = {:?}\n\
+             [api]\nheader_read_timeout_secs = 2\nbody_read_timeout_secs = 2\nmax_connections = 8\nshutdown_grace_secs = 2\n",
+            root.join("data"),
+            root.join("kb"),
+            models.join("e5-small-q4.bin"),
+            models.join("gemma-3-270m-q4_k_m.gguf"),
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_caseguard"))
+        .args([
+            "--config",
+            config.to_str().unwrap(),
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+        ])
+        .env("CASEGUARD_API_KEYS", "slow-test-key-0123456789:handler")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let mut server = Server(child);
+    let addr = line.trim().rsplit("http://").next().unwrap().to_string();
+    assert_eq!(get(&addr, "/healthz").0, 200);
+
+    // Headers that never finish: the connection is closed after ~2 s.
+    let mut half = TcpStream::connect(&addr).unwrap();
+    half.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    write!(half, "GET /healthz HTTP/1.1\r\nHost: x\r\n").unwrap();
+    let t = Instant::now();
+    let mut rest = Vec::new();
+    let _ = half.read_to_end(&mut rest);
+    assert!(
+        t.elapsed() < Duration::from_secs(10),
+        "unfinished headers held the connection for {:?}",
+        t.elapsed()
+    );
+
+    // A body that stops half-way: 408 with a JSON error.
+    let mut slow = TcpStream::connect(&addr).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    write!(
+        slow,
+        "POST /v1/assessments HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer slow-test-key-0123456789\r\n\
+         Content-Type: application/json\r\nContent-Length: 200\r\nConnection: close\r\n\r\n{{\"text\": \"我"
+    )
+    .unwrap();
+    let mut raw = String::new();
+    let _ = slow.read_to_string(&mut raw);
+    assert!(raw.starts_with("HTTP/1.1 408"), "{raw}");
+    let body = raw.split_once("\r\n\r\n").map_or("", |x| x.1);
+    let v: serde_json::Value = serde_json::from_str(body).unwrap();
+    assert_eq!(v["error"]["code"], "body_timeout", "{body}");
+
+    // Over the connection cap: the extra ones are closed at once, and the
+    // server still answers when they go away.
+    let idle: Vec<TcpStream> = (0..8)
+        .map(|_| {
+            let s = TcpStream::connect(&addr).unwrap();
+            write!(&s, "GET /healthz HTTP/1.1\r\nHost: x\r\n").unwrap();
+            s
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let mut extra = TcpStream::connect(&addr).unwrap();
+    extra
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut buf = [0u8; 16];
+    let n = extra.read(&mut buf).unwrap_or(0);
+    assert_eq!(n, 0, "a connection over the cap was served");
+    drop(idle);
+    wait_for("a free slot", Duration::from_secs(20), || {
+        std::panic::catch_unwind(|| get(&addr, "/healthz").0 == 200).unwrap_or(false)
+    });
+
+    // SIGTERM while a client trickles a body: gone within the grace period.
+    let mut trickle = TcpStream::connect(&addr).unwrap();
+    write!(
+        trickle,
+        "POST /v1/assessments HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer slow-test-key-0123456789\r\n\
+         Content-Type: application/json\r\nContent-Length: 200\r\n\r\n{{"
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let pid = server.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let t = Instant::now();
+    wait_for("exit after SIGTERM", Duration::from_secs(15), || {
+        server.0.try_wait().unwrap().is_some()
+    });
+    assert!(t.elapsed() < Duration::from_secs(15));
+    drop(trickle);
     let _ = std::fs::remove_dir_all(&root);
 }

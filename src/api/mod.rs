@@ -18,6 +18,7 @@ pub mod docs;
 pub mod error;
 pub mod kb;
 pub mod metrics;
+pub mod server;
 pub mod web;
 
 use std::net::SocketAddr;
@@ -198,6 +199,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(unknown_route)
         .method_not_allowed_fallback(wrong_method)
         .layer(DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            server::body_deadline,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,
@@ -421,9 +426,8 @@ pub async fn serve(config: Config, addr: SocketAddr) -> anyhow::Result<()> {
             Err(e) => tracing::error!(error = %e, "start-up panicked"),
         }
     });
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let limits = state.config().api.clone();
+    server::run(listener, router(state), &limits, shutdown_signal()).await?;
     Ok(())
 }
 
