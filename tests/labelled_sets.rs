@@ -1,6 +1,8 @@
 //! The labelled data follows the labelling policy (design §2) and the
 //! evaluation stays independent: real-test shares no public source with the
-//! knowledge base's examples or with real-dev, the sets are mixed like a
+//! knowledge base's examples or with the real dev sets, the second dev set
+//! (written after the first was tuned on) shares none with the examples or
+//! the first, the sets are mixed like a
 //! real intake queue, and the obfuscated variant is what the committed
 //! script makes.
 
@@ -111,15 +113,22 @@ fn examples_are_many_broad_and_labelled_by_the_policy() {
 fn real_sets_are_mixed_like_intake_and_apart_by_source() {
     let test = load(Path::new("eval/real-test.jsonl"));
     let dev = load(Path::new("eval/real-dev.jsonl"));
+    let dev2 = load(Path::new("eval/real-dev2.jsonl"));
     assert!(
-        test.len() >= 150 && dev.len() >= 80,
-        "{} / {}",
+        test.len() >= 150 && dev.len() >= 80 && dev2.len() >= 80,
+        "{} / {} / {}",
         test.len(),
-        dev.len()
+        dev.len(),
+        dev2.len()
     );
     check_policy(&test, "real-test");
     check_policy(&dev, "real-dev");
-    for (set, name) in [(&test, "real-test"), (&dev, "real-dev")] {
+    check_policy(&dev2, "real-dev2");
+    for (set, name) in [
+        (&test, "real-test"),
+        (&dev, "real-dev"),
+        (&dev2, "real-dev2"),
+    ] {
         let n = set.len();
         let none: Vec<&Value> = set.iter().filter(|v| top(v) == "none").collect();
         let hard = none.iter().filter(|v| v["hard_negative"] == true).count();
@@ -144,12 +153,22 @@ fn real_sets_are_mixed_like_intake_and_apart_by_source() {
         let roles: HashSet<&str> = set.iter().map(|v| s(v, "role")).collect();
         assert_eq!(roles.len(), 4, "{name}: roles {roles:?}");
     }
+    let examples = examples();
     let test_sources: HashSet<&str> = test.iter().map(|v| s(v, "source").trim()).collect();
-    for v in dev.iter().chain(examples().iter()) {
+    for v in dev.iter().chain(&dev2).chain(examples.iter()) {
         let src = s(v, "source").trim();
         assert!(
             src.is_empty() || !test_sources.contains(src),
             "{} shares its source with real-test: {src}",
+            s(v, "id")
+        );
+    }
+    let dev2_sources: HashSet<&str> = dev2.iter().map(|v| s(v, "source").trim()).collect();
+    for v in dev.iter().chain(examples.iter()) {
+        let src = s(v, "source").trim();
+        assert!(
+            src.is_empty() || !dev2_sources.contains(src),
+            "{} shares its source with real-dev2: {src}",
             s(v, "id")
         );
     }

@@ -69,6 +69,9 @@ pub struct ModelParams {
     /// features keep 1): below 1 the 384 embedding dimensions are
     /// penalised harder than the few neighbour and signal features.
     pub embedding_scale: f64,
+    /// One feature per curated cue besides the per-role and per-grade
+    /// counts (`false`: the counts only).
+    pub cue_indicators: bool,
 }
 
 impl Default for ModelParams {
@@ -78,6 +81,7 @@ impl Default for ModelParams {
             folds: 5,
             neighbours: 10,
             embedding_scale: 1.0,
+            cue_indicators: true,
         }
     }
 }
@@ -207,6 +211,15 @@ pub fn features(
     x
 }
 
+/// The curated-cue part of a feature row for a raw text.
+pub fn cue_features(cues: &RoleCues, params: &ModelParams, text: &str) -> Vec<f64> {
+    let mut x = cues.features(&normalize(text).text);
+    if !params.cue_indicators {
+        x.truncate(super::rolecues::AGGREGATES);
+    }
+    x
+}
+
 /// What the model says about one text.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ModelOutput {
@@ -285,7 +298,7 @@ impl Model {
                 &neighbours,
                 &signals,
                 e.applicant.is_some(),
-                &role_cues.features(&normalize(&e.text).text),
+                &cue_features(role_cues, &params, &e.text),
             ));
             y.push(label);
             groups.push(e.group.clone());

@@ -22,7 +22,9 @@ use super::classify::{
     softmax,
 };
 use super::grade::{DecisionParams, Grade, GradeParams, decide, grade};
-use super::model::{EmbeddingCache, Example, ExampleIndex, Model, ModelParams, features};
+use super::model::{
+    EmbeddingCache, Example, ExampleIndex, Model, ModelParams, cue_features, features,
+};
 use super::normalize::normalize;
 use super::role::SubmitterRole;
 use super::rolecues::RoleCues;
@@ -789,7 +791,7 @@ impl Assessor {
                 });
                 // The cues the model was trained with (the curated file may
                 // have changed since; the next sync retrains).
-                let cues = m.role_cues.features(&normalize(&input.text).text);
+                let cues = cue_features(&m.role_cues, &m.params, &input.text);
                 let x = features(
                     &set,
                     input.kind,

@@ -47,7 +47,7 @@ struct Cue {
 
 /// Aggregate features before the per-cue indicators: four roles, then red
 /// and yellow.
-const AGGREGATES: usize = 6;
+pub const AGGREGATES: usize = 6;
 
 /// The compiled cues; empty (every feature 0) when the file is missing.
 #[derive(Debug, Clone, Default)]

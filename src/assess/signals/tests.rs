@@ -286,6 +286,26 @@ fn several_legal_citations_weigh_more_than_one() {
 }
 
 #[test]
+fn a_transcript_speaker_and_a_refusal_are_not_agency_evidence() {
+    // "代理人：" is the insurer's own agent speaking in a transcript.
+    let call = complaint(
+        "客户：我想退保。\n代理人：退了只能拿现金价值，您再考虑考虑？\n客户：我自己决定的。",
+    );
+    assert!(
+        !call.iter().any(|s| s.label == "提到代理人"),
+        "{}",
+        show(&call)
+    );
+    // Turning an agency down is evidence for a genuine customer.
+    let refused = complaint("对方说能全额退保，要签代理协议。我说不需要，别再联系我，我没签协议。");
+    assert!(
+        refused.iter().any(|s| s.label == "本人拒绝了中介"),
+        "{}",
+        show(&refused)
+    );
+}
+
+#[test]
 fn reported_promises_are_halved_when_the_writer_distrusts_them() {
     let text = "我收到短信说能删除逾期记录，花钱就能删，这是真的吗？我怕被骗。";
     let signals = complaint(text);
