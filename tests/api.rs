@@ -338,6 +338,22 @@ fn the_api_end_to_end() {
     assert_eq!(r.header("www-authenticate").as_deref(), Some("Bearer"));
     let r = s.post("/v1/assessments", "not-a-key-0123456789", input.clone());
     assert_eq!((r.status, r.code().as_str()), (401, "unauthorized"));
+    // The scheme name is case-insensitive; two credentials are refused.
+    let r = Server::agent()
+        .get(format!("{}/v1/assessments", s.base))
+        .header("Authorization", format!("BEARER {HANDLER}"))
+        .call()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let mut r = Server::agent()
+        .get(format!("{}/v1/assessments", s.base))
+        .header("Authorization", format!("Bearer {HANDLER}"))
+        .header("Authorization", format!("Bearer {CURATOR}"))
+        .call()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let body = r.body_mut().read_to_string().unwrap();
+    assert!(body.contains("ambiguous_authorization"), "{body}");
     let r = s.post("/v1/assessments", CURATOR, input.clone());
     assert_eq!((r.status, r.code().as_str()), (403, "forbidden"));
     assert!(
@@ -384,6 +400,7 @@ fn the_api_end_to_end() {
         ("missing text", s.post("/v1/assessments", HANDLER, json!({"kind": "complaint"})), 422, "invalid_request"),
         ("bad applicant", s.post("/v1/assessments", HANDLER, json!({"kind": "application", "text": "申请贷款", "applicant": {"loan_amount": -5}})), 422, "invalid_request"),
         ("not JSON", raw("text/plain", "你好".as_bytes().to_vec()), 415, "unsupported_media_type"),
+        ("zero-width only", s.post("/v1/assessments", HANDLER, json!({"kind": "complaint", "text": "\u{200b}\u{200c}\u{feff}\u{2060}"})), 422, "empty_text"),
     ];
     for (what, r, status, code) in &cases {
         assert_eq!(r.status, *status, "{what}: {}", r.text);

@@ -86,25 +86,38 @@ where
                 "no API keys are configured on this server; create one with `caseguard keys add --role admin`",
             ));
         }
-        let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+        let mut values = parts.headers.get_all(header::AUTHORIZATION).iter();
+        let Some(value) = values.next() else {
             return Err(unauthorized(
                 "missing API key: send `Authorization: Bearer <key>`",
             ));
         };
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .ok_or_else(|| unauthorized("malformed Authorization header: use `Bearer <key>`"))?;
+        // Two credentials are ambiguous: which one a proxy or the server
+        // honours must not decide who the caller is.
+        if values.next().is_some() {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "ambiguous_authorization",
+                "send one Authorization header, not several",
+            ));
+        }
+        let token =
+            value.to_str().ok().and_then(bearer_token).ok_or_else(|| {
+                unauthorized("malformed Authorization header: use `Bearer <key>`")
+            })?;
         let (role, fingerprint) = keys
             .lookup(token)
             .ok_or_else(|| unauthorized("unknown API key"))?;
         Ok(Caller { role, fingerprint })
     }
+}
+
+/// The key of a `Bearer <key>` header value; the scheme name is
+/// case-insensitive (RFC 9110 §11.1).
+fn bearer_token(v: &str) -> Option<&str> {
+    let (scheme, rest) = v.trim_start().split_once(' ')?;
+    let token = rest.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 /// A new random key (256 bits, hex) with a recognisable prefix.
@@ -116,6 +129,16 @@ pub fn generate_key() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive_and_needs_a_key() {
+        for v in ["Bearer k1", "bearer k1", "BEARER k1", "  BeArEr   k1  "] {
+            assert_eq!(bearer_token(v), Some("k1"), "{v}");
+        }
+        for v in ["Basic k1", "Bearer", "Bearer   ", "Bearerk1", "k1"] {
+            assert_eq!(bearer_token(v), None, "{v}");
+        }
+    }
 
     #[test]
     fn roles_admit_admins_and_listed_roles_only() {

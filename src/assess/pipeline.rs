@@ -661,9 +661,11 @@ impl Assessor {
 
     /// Check an input before any work: a clear message for each problem.
     pub fn validate(&self, input: &AssessInput) -> Result<(), AssessError> {
-        if input.text.trim().is_empty() {
+        // Whitespace, zero-width or format characters, emoji and symbols
+        // alone are no text to assess.
+        if !input.text.chars().any(char::is_alphanumeric) {
             return Err(AssessError::Empty(
-                "`text` is empty: paste the complaint or the application notes".into(),
+                "`text` is empty (no letters, digits or Chinese characters): paste the complaint or the application notes".into(),
             ));
         }
         let n = input.text.chars().count();
