@@ -42,7 +42,7 @@ fn refused_agencies_stay_green_and_victims_get_their_scheme() {
         .map(|l| serde_json::from_str::<Value>(l).unwrap())
         .map(|v| (v["id"].as_str().unwrap().to_string(), v))
         .collect();
-    assert_eq!(preds.len(), 6, "{stdout}");
+    assert_eq!(preds.len(), 7, "{stdout}");
     for (id, p) in &preds {
         let (top, grade, role) = (
             p["predicted_top"].as_str().unwrap(),

@@ -296,6 +296,13 @@ fn a_transcript_speaker_and_a_refusal_are_not_agency_evidence() {
         "{}",
         show(&call)
     );
+    // "声音跟我一模一样": the cloned-voice cue allows a few words between.
+    let cloned = complaint("我妈接到电话，声音跟我一模一样，让她马上转5万。");
+    assert!(
+        cloned.iter().any(|s| s.label == "声音相似或本人不在场"),
+        "{}",
+        show(&cloned)
+    );
     // Turning an agency down is evidence for a genuine customer.
     let refused = complaint("对方说能全额退保，要签代理协议。我说不需要，别再联系我，我没签协议。");
     assert!(
