@@ -66,20 +66,15 @@ fn wait_for(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
     }
 }
 
-#[test]
-fn serve_indexes_the_knowledge_base_and_follows_its_changes() {
-    let root = tempdir("root");
-    let kb = root.join("kb");
-    copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge-base"),
-        &kb,
-    );
+/// `caseguard serve` on a free port with the real models, a data dir under
+/// `root` and `extra` appended to the config; returns it and its address.
+fn start(root: &Path, kb: &Path, extra: &str, env: &[(&str, &str)]) -> (Server, String) {
     let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
     let config = root.join("caseguard.toml");
     std::fs::write(
         &config,
         format!(
-            "data_dir = {:?}\nknowledge_base = {:?}\n[models]\nembedding = {:?}\nllm = {:?}\n",
+            "data_dir = {:?}\nknowledge_base = {:?}\n[models]\nembedding = {:?}\nllm = {:?}\n{extra}",
             root.join("data"),
             kb,
             models.join("e5-small-q4.bin"),
@@ -95,6 +90,7 @@ fn serve_indexes_the_knowledge_base_and_follows_its_changes() {
             "--addr",
             "127.0.0.1:0",
         ])
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -103,8 +99,19 @@ fn serve_indexes_the_knowledge_base_and_follows_its_changes() {
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let server = Server(child);
     let addr = line.trim().rsplit("http://").next().unwrap().to_string();
+    (Server(child), addr)
+}
+
+#[test]
+fn serve_indexes_the_knowledge_base_and_follows_its_changes() {
+    let root = tempdir("root");
+    let kb = root.join("kb");
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge-base"),
+        &kb,
+    );
+    let (server, addr) = start(&root, &kb, "", &[]);
 
     // Bound at once; not ready until the models and the index are.
     assert_eq!(get(&addr, "/healthz").0, 200);
@@ -158,39 +165,12 @@ fn serve_indexes_the_knowledge_base_and_follows_its_changes() {
 #[test]
 fn slow_clients_are_cut_off_and_do_not_delay_shutdown() {
     let root = tempdir("slow");
-    let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
-    let config = root.join("caseguard.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "data_dir = {:?}\nknowledge_base = {:?}\n[models]\nembedding = {:?}\nllm = {:?}\n\
-             [api]\nheader_read_timeout_secs = 2\nbody_read_timeout_secs = 2\nmax_connections = 8\nshutdown_grace_secs = 2\n",
-            root.join("data"),
-            root.join("kb"),
-            models.join("e5-small-q4.bin"),
-            models.join("gemma-3-270m-q4_k_m.gguf"),
-        ),
-    )
-    .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_caseguard"))
-        .args([
-            "--config",
-            config.to_str().unwrap(),
-            "serve",
-            "--addr",
-            "127.0.0.1:0",
-        ])
-        .env("CASEGUARD_API_KEYS", "slow-test-key-0123456789:handler")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let mut server = Server(child);
-    let addr = line.trim().rsplit("http://").next().unwrap().to_string();
+    let (mut server, addr) = start(
+        &root,
+        &root.join("kb"),
+        "[api]\nheader_read_timeout_secs = 2\nbody_read_timeout_secs = 2\nmax_connections = 8\nshutdown_grace_secs = 2\n",
+        &[("CASEGUARD_API_KEYS", "slow-test-key-0123456789:handler")],
+    );
     assert_eq!(get(&addr, "/healthz").0, 200);
 
     // Headers that never finish: the connection is closed after ~2 s.

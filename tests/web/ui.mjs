@@ -27,7 +27,9 @@ const artifacts = process.env.CG_ARTIFACTS || 'target/web-artifacts';
 // machine: wait generously for them.
 const SLOW = 240_000;
 
-const RED_COMPLAINT = '反催收的老师让我每天打12378投诉，说能停息挂账，收我减免金额8%的服务费，不同意就去媒体曝光。';
+// An agency's letter (intermediary): red under design §2. A coached
+// borrower reading the same demands is yellow (review), not red.
+const RED_COMPLAINT = '我方受张某全权委托，现正式函告贵行：张某因失业无力还款，要求停息挂账、全免罚息违约金，本金分60期。贵行如不在3日内书面答复，我方将协助当事人每天向12378投诉并联系媒体曝光。';
 const GREEN_COMPLAINT = '我上个月已经按时还清了信用卡欠款，但账单上又扣了一笔年费，请核实后退回，谢谢。';
 const CORRECTION_NOTE = '浏览器测试：客户后来承认是中介代写';
 const PROBE_ID = 'web-ui-probe';
