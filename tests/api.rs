@@ -621,6 +621,11 @@ fn the_api_end_to_end() {
             .starts_with("text/html")
     );
     assert!(html.text.contains(&hash) && html.text.contains("<html"));
+    let csp = html.header("content-security-policy").unwrap_or_default();
+    assert!(
+        csp.contains("default-src 'none'") && !csp.contains("script-src"),
+        "the HTML report runs nothing: {csp}"
+    );
     assert_eq!(
         html.header("x-report-sha256").unwrap(),
         hash,

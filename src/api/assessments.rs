@@ -475,6 +475,16 @@ pub async fn get_report(
     {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
+    if ext == "html" {
+        // The report quotes the customer's text: even if escaping failed,
+        // nothing in it may run or load. Its own style is inline.
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+            ),
+        );
+    }
     Ok(r)
 }
 
