@@ -13,7 +13,8 @@
 //!   twin in the knowledge base),
 //! - the signal evidence per scheme, the legitimate evidence, the evidence
 //!   per signal kind, channel and whether structured fields came with it,
-//! - the curated role cues that match (`rolecues`: who is writing).
+//! - the curated cues that match (`rolecues`: who is writing, how far the
+//!   scheme went), per role, per grade and one indicator per cue.
 //!
 //! Three softmax heads share those rows (`learn`): the scheme, the role of
 //! the submitter, and — on the positive examples — whether curators graded
