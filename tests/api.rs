@@ -808,6 +808,40 @@ fn the_api_end_to_end() {
         up["failed"], 1,
         "the .exe is refused, the rest ingested: {up}"
     );
+    // Two files of one upload that would give the same id: the second is
+    // refused with the reason instead of silently replacing the first.
+    let form = ureq::unversioned::multipart::Form::new()
+        .text("kind", "case")
+        .part(
+            "file",
+            ureq::unversioned::multipart::Part::bytes("同名文件一：催收记录说明。".as_bytes())
+                .file_name("nul-note.txt"),
+        )
+        .part(
+            "file",
+            ureq::unversioned::multipart::Part::bytes("同名文件二：另一份说明。".as_bytes())
+                .file_name("nul-note.md"),
+        );
+    let r = s.call("POST", "/v1/kb/documents", Some(CURATOR), Body::Form(form));
+    let twin = r.json();
+    assert_eq!(
+        (twin["added"].as_u64(), twin["failed"].as_u64()),
+        (Some(1), Some(1)),
+        "{twin}"
+    );
+    assert!(
+        twin["files"][1]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("also given by 'nul-note.txt'")),
+        "{twin}"
+    );
+    let r = s.call(
+        "DELETE",
+        "/v1/kb/documents/nul-note",
+        Some(CURATOR),
+        Body::None,
+    );
+    assert!(r.status == 200 || r.status == 204, "{}", r.text);
     let after = s
         .post(
             "/v1/assessments",

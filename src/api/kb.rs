@@ -285,6 +285,27 @@ pub async fn upload_documents(
         });
         checked.push((name, result));
     }
+    // Two files of one upload must not give the same document id (nul.txt
+    // and nul.md would silently replace each other): the later one fails.
+    let mut owner: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    for (name, r) in &mut checked {
+        let Ok(docs) = r else { continue };
+        let clash = docs
+            .iter()
+            .find_map(|d| owner.get(&d.id).map(|first| (d.id.clone(), first.clone())));
+        match clash {
+            Some((id, first)) => {
+                *r = Err(format!(
+                    "document id '{id}' is also given by '{first}' in this upload; rename one file or set a distinct `id`"
+                ));
+            }
+            None => {
+                for d in docs.iter() {
+                    owner.insert(d.id.clone(), name.clone());
+                }
+            }
+        }
+    }
     let all_ids: Vec<String> = checked
         .iter()
         .filter_map(|(_, r)| r.as_ref().ok())
