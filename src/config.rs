@@ -165,7 +165,7 @@ pub struct ApiConfig {
     /// Longest draft, in generated tokens.
     pub draft_max_tokens: usize,
     /// A client must send a request's headers within this many seconds of
-    /// connecting (or of its previous request on a kept-alive connection).
+    /// starting it; slower ones are disconnected.
     pub header_read_timeout_secs: u64,
     /// A request's body must arrive within this many seconds; slower
     /// clients get 408.

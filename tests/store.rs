@@ -855,7 +855,7 @@ mod edge_backend {
     /// Rough latency on a few thousand chunks:
     /// `cargo test --release --test store -- --ignored --nocapture latency`.
     #[test]
-    #[ignore]
+    #[ignore = "a timing probe, not a check: run it with --ignored --nocapture"]
     fn latency() {
         let f = edge("latency");
         let s = &f.store;

@@ -5,8 +5,8 @@
 //! alive. `axum::serve` offers none of the knobs, so the accept loop lives
 //! here on hyper-util:
 //!
-//! - headers must arrive within `header_read_timeout_secs` (hyper closes the
-//!   connection otherwise; also between requests on a kept-alive one),
+//! - headers must arrive within `header_read_timeout_secs` once a request
+//!   has begun (hyper closes the connection otherwise),
 //! - a body must arrive within `body_read_timeout_secs` (`body_deadline`:
 //!   the request is answered 408 with a JSON error),
 //! - at most `max_connections` are open; more are closed on accept,
