@@ -175,13 +175,14 @@ enum Command {
         #[command(subcommand)]
         command: Option<EvalCommand>,
         /// Labelled set: a JSON Lines file or a folder of them; repeat for
-        /// several (default: the real-sourced test set, the two real-sourced
+        /// several (default: the real-sourced test set, the three real-sourced
         /// dev sets, our own dev set and the obfuscated test variants, side
         /// by side)
         #[arg(long = "set", default_values = [
             "eval/real-test.jsonl",
             "eval/real-dev.jsonl",
             "eval/real-dev2.jsonl",
+            "eval/real-dev3.jsonl",
             "eval/dev.jsonl",
             "eval/real-test-obfuscated.jsonl",
         ])]

@@ -111,25 +111,19 @@ fn examples_are_many_broad_and_labelled_by_the_policy() {
 
 #[test]
 fn real_sets_are_mixed_like_intake_and_apart_by_source() {
-    let test = load(Path::new("eval/real-test.jsonl"));
-    let dev = load(Path::new("eval/real-dev.jsonl"));
-    let dev2 = load(Path::new("eval/real-dev2.jsonl"));
-    assert!(
-        test.len() >= 150 && dev.len() >= 80 && dev2.len() >= 80,
-        "{} / {} / {}",
-        test.len(),
-        dev.len(),
-        dev2.len()
-    );
-    check_policy(&test, "real-test");
-    check_policy(&dev, "real-dev");
-    check_policy(&dev2, "real-dev2");
-    for (set, name) in [
-        (&test, "real-test"),
-        (&dev, "real-dev"),
-        (&dev2, "real-dev2"),
-    ] {
+    let sets: Vec<(&str, Vec<Value>, usize)> = [
+        ("real-test", 150),
+        ("real-dev", 80),
+        ("real-dev2", 80),
+        ("real-dev3", 200),
+    ]
+    .into_iter()
+    .map(|(name, min)| (name, load(Path::new(&format!("eval/{name}.jsonl"))), min))
+    .collect();
+    for (name, set, min) in &sets {
         let n = set.len();
+        assert!(n >= *min, "{name}: {n} items, want {min}");
+        check_policy(set, name);
         let none: Vec<&Value> = set.iter().filter(|v| top(v) == "none").collect();
         let hard = none.iter().filter(|v| v["hard_negative"] == true).count();
         let apps = set
@@ -153,24 +147,24 @@ fn real_sets_are_mixed_like_intake_and_apart_by_source() {
         let roles: HashSet<&str> = set.iter().map(|v| s(v, "role")).collect();
         assert_eq!(roles.len(), 4, "{name}: roles {roles:?}");
     }
+    // Each real set is apart by source from every other one and from the
+    // knowledge base's examples.
     let examples = examples();
-    let test_sources: HashSet<&str> = test.iter().map(|v| s(v, "source").trim()).collect();
-    for v in dev.iter().chain(&dev2).chain(examples.iter()) {
-        let src = s(v, "source").trim();
-        assert!(
-            src.is_empty() || !test_sources.contains(src),
-            "{} shares its source with real-test: {src}",
-            s(v, "id")
-        );
-    }
-    let dev2_sources: HashSet<&str> = dev2.iter().map(|v| s(v, "source").trim()).collect();
-    for v in dev.iter().chain(examples.iter()) {
-        let src = s(v, "source").trim();
-        assert!(
-            src.is_empty() || !dev2_sources.contains(src),
-            "{} shares its source with real-dev2: {src}",
-            s(v, "id")
-        );
+    for (i, (name, set, _)) in sets.iter().enumerate() {
+        let sources: HashSet<&str> = set.iter().map(|v| s(v, "source").trim()).collect();
+        let others = sets
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .flat_map(|(_, (_, other, _))| other.iter());
+        for v in others.chain(examples.iter()) {
+            let src = s(v, "source").trim();
+            assert!(
+                src.is_empty() || !sources.contains(src),
+                "{} shares its source with {name}: {src}",
+                s(v, "id")
+            );
+        }
     }
 }
 

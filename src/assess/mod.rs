@@ -19,3 +19,4 @@ pub mod role;
 pub mod rolecues;
 pub mod schemes;
 pub mod signals;
+pub mod soundalike;

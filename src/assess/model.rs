@@ -33,7 +33,7 @@ use super::classify::{Neighbour, neighbour_distribution, signal_evidence, softma
 use super::eval::expected_calibration_error;
 use super::grade::Grade;
 use super::learn::{Head, LearnError, calibrate, cross_val_logits, group_folds};
-use super::normalize::normalize;
+use super::normalize::Normalized;
 use super::role::SubmitterRole;
 use super::rolecues::RoleCues;
 use super::schemes::{NONE, SchemeSet};
@@ -212,9 +212,10 @@ pub fn features(
     x
 }
 
-/// The curated-cue part of a feature row for a raw text.
-pub fn cue_features(cues: &RoleCues, params: &ModelParams, text: &str) -> Vec<f64> {
-    let mut x = cues.features(&normalize(text).text);
+/// The curated-cue part of a feature row for a text in its matching form
+/// ([`Detector::normalize`]).
+pub fn cue_features(cues: &RoleCues, params: &ModelParams, normalized: &Normalized) -> Vec<f64> {
+    let mut x = cues.features(&normalized.text);
     if !params.cue_indicators {
         x.truncate(super::rolecues::AGGREGATES);
     }
@@ -299,7 +300,7 @@ impl Model {
                 &neighbours,
                 &signals,
                 e.applicant.is_some(),
-                &cue_features(role_cues, &params, &e.text),
+                &cue_features(role_cues, &params, &detector.normalize(&e.text)),
             ));
             y.push(label);
             groups.push(e.group.clone());

@@ -269,6 +269,43 @@ impl Normalized {
         }
     }
 
+    /// The same text with runs of chars replaced by one char each (a
+    /// sound-alike spelling repaired to the word it stands for). `edits` are
+    /// (first char, end char, replacement), sorted and not overlapping; each
+    /// replacement keeps the original range of the run it replaces, so a
+    /// match on the repaired text still quotes the customer's own words.
+    pub fn replace_runs(&self, edits: &[(usize, usize, char)]) -> Normalized {
+        let old: Vec<char> = self.text.chars().collect();
+        let mut text = String::with_capacity(self.text.len());
+        let mut map = Vec::with_capacity(self.map.len());
+        let mut starts = Vec::with_capacity(self.map.len());
+        let mut push = |c: char, range: (usize, usize), text: &mut String| {
+            starts.push(text.len());
+            text.push(c);
+            map.push(range);
+        };
+        let mut i = 0;
+        for &(from, to, c) in edits {
+            if from < i || to <= from || to > old.len() {
+                continue; // overlapping or out of range: keep the text as is
+            }
+            for (&c, &range) in old[i..from].iter().zip(&self.map[i..from]) {
+                push(c, range, &mut text);
+            }
+            push(c, (self.map[from].0, self.map[to - 1].1), &mut text);
+            i = to;
+        }
+        for (&c, &range) in old[i..].iter().zip(&self.map[i..]) {
+            push(c, range, &mut text);
+        }
+        Normalized {
+            text,
+            map,
+            starts,
+            original_len: self.original_len,
+        }
+    }
+
     /// Original byte range for a byte range of `text` (as a regex match gives).
     pub fn original_span_of_bytes(&self, from_byte: usize, to_byte: usize) -> (usize, usize) {
         self.original_span(self.char_at_byte(from_byte), self.char_at_byte(to_byte))

@@ -25,7 +25,6 @@ use super::grade::{DecisionParams, Grade, GradeParams, decide, grade};
 use super::model::{
     EmbeddingCache, Example, ExampleIndex, Model, ModelParams, cue_features, features,
 };
-use super::normalize::normalize;
 use super::role::SubmitterRole;
 use super::rolecues::RoleCues;
 use super::schemes::{NONE, SchemeSet};
@@ -267,10 +266,11 @@ struct KbState {
 }
 
 /// The form of a text that is embedded for classification: normalised
-/// (width, traditional → simplified, noise between characters removed) with
-/// slang expanded to its canonical terms, so "zx 修 复" and 征信修复 meet.
-pub fn embedding_form(lexicon: &Lexicon, text: &str) -> String {
-    lexicon.expand(&normalize(text).text)
+/// (width, traditional → simplified, noise between characters removed,
+/// sound-alike spellings repaired) with slang expanded to its canonical
+/// terms, so "zx 修 复", 征心修付 and 征信修复 meet.
+pub fn embedding_form(detector: &Detector, text: &str) -> String {
+    detector.lexicon().expand(&detector.normalize(text).text)
 }
 
 /// One stored chunk of an example: its index and payload.
@@ -574,14 +574,14 @@ impl Assessor {
         if examples.is_empty() {
             return Ok(None);
         }
-        let lexicon = self
-            .lexicon
+        let detector = self
+            .detector
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
         let forms: Vec<String> = examples
             .iter()
-            .map(|e| embedding_form(&lexicon, &e.text))
+            .map(|e| embedding_form(&detector, &e.text))
             .collect();
         let mut cache = self.example_cache.lock().unwrap_or_else(|e| e.into_inner());
         let mut missing: Vec<String> = forms
@@ -611,11 +611,6 @@ impl Assessor {
             .map(|f| cache.get(f).cloned().unwrap_or_default())
             .collect();
         drop(cache);
-        let detector = self
-            .detector
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
         let role_cues = self
             .role_cues
             .read()
@@ -719,7 +714,7 @@ impl Assessor {
         let mut signals = detector.detect(input.kind, &input.text, input.applicant.as_ref());
         signals.extend(opts.extra_signals.iter().cloned());
         let query_text = lexicon.expand(&input.text);
-        let embed_text = embedding_form(&lexicon, &input.text);
+        let embed_text = embedding_form(&detector, &input.text);
         timings.signals_ms = ms(t);
 
         let t = Instant::now();
@@ -793,7 +788,7 @@ impl Assessor {
                 });
                 // The cues the model was trained with (the curated file may
                 // have changed since; the next sync retrains).
-                let cues = cue_features(&m.role_cues, &m.params, &input.text);
+                let cues = cue_features(&m.role_cues, &m.params, &detector.normalize(&input.text));
                 let x = features(
                     &set,
                     input.kind,

@@ -34,6 +34,7 @@ use serde::{Deserialize, Serialize};
 
 use super::applicant::Applicant;
 use super::normalize::{Normalized, normalize};
+use super::soundalike::SoundAlike;
 use crate::kb::lexicon::Lexicon;
 
 #[derive(
@@ -631,6 +632,8 @@ struct Spelling {
 /// Compiled cues and lexicon; build once, share across requests.
 pub struct Detector {
     lexicon: Lexicon,
+    /// The lexicon's words, also recognised by their sound.
+    soundalike: SoundAlike,
     /// Longest first.
     spellings: Vec<Spelling>,
     /// Per term: weight and explanation.
@@ -736,6 +739,7 @@ impl Detector {
 
         Self {
             lexicon: lexicon.clone(),
+            soundalike: SoundAlike::new(lexicon.sound_words()),
             spellings,
             term_info,
             cues,
@@ -770,6 +774,17 @@ impl Detector {
         }
     }
 
+    /// The matching form of a text: normalised, with sound-alike spellings
+    /// of the lexicon's words repaired (every cue reads this form).
+    pub fn normalize(&self, text: &str) -> Normalized {
+        self.soundalike.repair(normalize(text))
+    }
+
+    /// The slang lexicon the detector was built from.
+    pub fn lexicon(&self) -> &Lexicon {
+        &self.lexicon
+    }
+
     /// Signals for one complaint or application, sorted by span start,
     /// cross-checks without a span last. Deterministic.
     pub fn detect(
@@ -778,7 +793,7 @@ impl Detector {
         original: &str,
         applicant: Option<&Applicant>,
     ) -> Vec<Signal> {
-        let n = normalize(original);
+        let n = self.normalize(original);
         let ctx = self.context(channel, &n.text);
         let mut found: Vec<(Signal, u8)> = Vec::new();
         self.slang(&n, original, &mut found);

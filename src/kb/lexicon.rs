@@ -24,12 +24,19 @@ pub struct Term {
 
 #[derive(Debug, Deserialize)]
 struct File {
+    /// Words also recognised by their sound (谐音), besides the canonical
+    /// terms: see `assess::soundalike`.
+    #[serde(default)]
+    soundalike: Vec<String>,
     term: Vec<Term>,
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct Lexicon {
     pub terms: Vec<Term>,
+    /// Everyday words gangs disguise by sound (投诉 → 头诉), recognised by
+    /// their pinyin like the canonical terms; 2–6 ideographs each.
+    pub soundalike: Vec<String>,
     /// (normalised spelling, term index), longest first
     spellings: Vec<(Vec<char>, usize)>,
 }
@@ -47,11 +54,39 @@ pub fn normalise(text: &str) -> Vec<char> {
         .collect()
 }
 
+/// A CJK unified ideograph (basic block and extension A).
+fn is_ideograph(c: char) -> bool {
+    matches!(c, '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}')
+}
+
+impl Lexicon {
+    /// The words to recognise by sound: the canonical terms and the
+    /// curated sound-alike list (the recogniser keeps those of 2–6
+    /// ideographs).
+    pub fn sound_words(&self) -> impl Iterator<Item = &str> {
+        self.terms
+            .iter()
+            .map(|t| t.canonical.as_str())
+            .chain(self.soundalike.iter().map(String::as_str))
+    }
+}
+
 impl Lexicon {
     pub fn load(path: &Path) -> Result<Self, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let file: File = toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-        Ok(Self::new(file.term))
+        for w in &file.soundalike {
+            let n = w.chars().count();
+            if !(2..=6).contains(&n) || !w.chars().all(is_ideograph) {
+                return Err(format!(
+                    "{}: soundalike word '{w}' must be 2 to 6 Chinese characters",
+                    path.display()
+                ));
+            }
+        }
+        let mut lexicon = Self::new(file.term);
+        lexicon.soundalike = file.soundalike;
+        Ok(lexicon)
     }
 
     pub fn new(terms: Vec<Term>) -> Self {
@@ -65,7 +100,11 @@ impl Lexicon {
             }
         }
         spellings.sort_by_key(|s| std::cmp::Reverse(s.0.len()));
-        Self { terms, spellings }
+        Self {
+            terms,
+            soundalike: Vec::new(),
+            spellings,
+        }
     }
 
     /// Indexes of the terms whose spellings occur in `text`.
@@ -155,6 +194,23 @@ mod tests {
     }
 
     #[test]
+    fn a_soundalike_word_that_is_not_2_to_6_ideographs_is_refused() {
+        let dir = std::env::temp_dir().join(format!("cg-lex-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for bad in ["投", "zx征信", "一二三四五六七"] {
+            let path = dir.join("lexicon.toml");
+            std::fs::write(
+                &path,
+                format!("soundalike = [\"{bad}\"]\n[[term]]\ncanonical = \"征信\"\n"),
+            )
+            .unwrap();
+            let err = Lexicon::load(&path).unwrap_err();
+            assert!(err.contains(bad) && err.contains("2 to 6"), "{err}");
+        }
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
     fn the_seed_lexicon_loads() {
         let l = Lexicon::load(Path::new("knowledge-base/lexicon.toml")).unwrap();
         assert!(l.terms.len() >= 60);
@@ -164,5 +220,6 @@ mod tests {
             .map(|&i| l.terms[i].canonical.as_str())
             .collect();
         assert!(found.contains(&"征信"), "{found:?}");
+        assert!(l.soundalike.iter().any(|w| w == "投诉"));
     }
 }
