@@ -161,31 +161,17 @@ impl SoundAlike {
 
     /// The word that the units from `i` disguise, if any.
     fn word_at(&self, units: &[Unit], i: usize, boundaries: &[bool]) -> Option<usize> {
+        // One reading per unit (see `readings`), and each first-sound list
+        // is already longest first.
         let first = &units[i];
-        let candidates: Vec<usize> = if first.han.is_some() {
-            let mut c: Vec<usize> = first
-                .sounds
-                .iter()
-                .filter_map(|s| self.by_first.get(s))
-                .flatten()
-                .copied()
-                .collect();
-            c.sort_by(|&a, &b| {
-                self.words[b]
-                    .chars
-                    .len()
-                    .cmp(&self.words[a].chars.len())
-                    .then(a.cmp(&b))
-            });
-            c.dedup();
-            c
-        } else {
-            self.by_first
-                .get(first.latin.as_str())
-                .cloned()
-                .unwrap_or_default()
+        let key = match first.han {
+            Some(_) => first.sounds.first().copied(),
+            None => Some(first.latin.as_str()),
         };
-        candidates.into_iter().find(|&w| {
+        let candidates = key
+            .and_then(|k| self.by_first.get(k))
+            .map_or(&[][..], Vec::as_slice);
+        candidates.iter().copied().find(|&w| {
             let word = &self.words[w];
             let k = word.chars.len();
             let Some(run) = units.get(i..i + k) else {
